@@ -1,0 +1,1 @@
+"""Hydra sweep launcher for robomimic: grouped sweeps, robomimic-compatible configs."""

@@ -1,0 +1,149 @@
+"""Grouped sweeps with the semantics of robomimic 0.3.0's ``ConfigGenerator``.
+
+Pure functions only: no Hydra, no files. A sweep is an ordered list of
+:class:`Param`. Params sharing a group are zipped; groups are crossed in the
+order of their first appearance, the first group varying slowest.
+"""
+import itertools
+from dataclasses import dataclass
+from typing import Any, Dict, Hashable, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+from launcher.errors import SweepError
+from launcher.keys import normalize_key
+
+# One run of a sweep: for each param (in sweep order), the index of its value.
+Choice = Tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One ``ConfigGenerator.add_param`` call."""
+
+    key: str
+    name: str
+    group: Hashable
+    values: Sequence[Any]
+    value_names: Optional[Sequence[Any]] = None
+
+    def value_name(self, index: int) -> Any:
+        """What robomimic records for value ``index`` in names and ``meta.hp_values``."""
+        if self.value_names is not None:
+            return self.value_names[index]
+        return self.values[index]
+
+
+def add_param(params: List[Param], param: Param) -> None:
+    """Add ``param`` the way ``add_param`` does: re-adding a key replaces it in place."""
+    for i, existing in enumerate(params):
+        if normalize_key(existing.key) == normalize_key(param.key):
+            params[i] = param
+            return
+    params.append(param)
+
+
+def group_sizes(params: Sequence[Param]) -> Dict[Hashable, int]:
+    """Each group's number of values, groups in order of first appearance.
+
+    Raises :class:`SweepError` naming every param of a group whose value counts differ.
+    """
+    sizes: Dict[Hashable, int] = {}
+    members: Dict[Hashable, List[Param]] = {}
+    for param in params:
+        sizes.setdefault(param.group, len(param.values))
+        members.setdefault(param.group, []).append(param)
+    for group, group_params in members.items():
+        counts = {len(p.values) for p in group_params}
+        if len(counts) > 1:
+            listing = ", ".join(f"{p.key} has {len(p.values)}" for p in group_params)
+            raise SweepError(
+                f"group {group!r} zips params with different numbers of values: {listing}"
+            )
+    return sizes
+
+
+def count_runs(params: Sequence[Param]) -> int:
+    """How many runs the sweep expands to (1 for a sweep without params)."""
+    total = 1
+    for size in group_sizes(params).values():
+        total *= size
+    return total
+
+
+def expand_groups(params: Sequence[Param]) -> Iterator[Choice]:
+    """Yield each run's value indices, in robomimic's order, without materialising the sweep."""
+    sizes = group_sizes(params)
+    position = {group: i for i, group in enumerate(sizes)}
+    param_positions = [position[p.group] for p in params]
+    for combination in itertools.product(*(range(n) for n in sizes.values())):
+        yield tuple(combination[pos] for pos in param_positions)
+
+
+def value_string(value: Any) -> str:
+    """robomimic's spelling of a value in a run name: ``str``, lists joined by ``_``."""
+    if isinstance(value, (list, tuple)):
+        return "_".join(str(x) for x in value)
+    return str(value)
+
+
+def run_name(base_name: str, params: Sequence[Param], choice: Choice) -> str:
+    """``<base>_<name>_<value>...`` exactly as ``ConfigGenerator._name_for_experiment``."""
+    parts = [base_name]
+    for param, index in zip(params, choice):
+        if len(param.name) == 0:
+            continue  # an empty name keeps the param out of the run name
+        if param.value_names is not None:
+            shown = str(param.value_names[index])
+        else:
+            shown = value_string(param.values[index])
+        parts.append(param.name)
+        if len(shown) > 0:
+            parts.append(shown)
+    return "_".join(str(p) for p in parts)
+
+
+def hp_meta(params: Sequence[Param], choice: Choice) -> Tuple[List[str], List[Any]]:
+    """``meta.hp_keys`` and ``meta.hp_values``: the named params, value name or raw value."""
+    keys: List[str] = []
+    values: List[Any] = []
+    for param, index in zip(params, choice):
+        if param.name is not None and len(param.name) > 0:
+            keys.append(param.name)
+            values.append(param.value_name(index))
+    return keys, values
+
+
+def param_from_entry(entry: Mapping[str, Any], where: str) -> Param:
+    """Build a :class:`Param` from a sweep file entry, with errors that say which entry."""
+    if not isinstance(entry, Mapping):
+        raise SweepError(f"{where}: expected a mapping with key, name, group, values; got {entry!r}")
+    allowed = {"key", "name", "group", "values", "value_names"}
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise SweepError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(allowed)}")
+    missing = [f for f in ("key", "group", "values") if f not in entry]
+    if missing:
+        raise SweepError(f"{where}: missing field(s) {missing}")
+    key = entry["key"]
+    if not isinstance(key, str) or not key:
+        raise SweepError(f"{where}: 'key' must be a non-empty string, got {key!r}")
+    name = entry.get("name", "")
+    name = "" if name is None else name
+    if not isinstance(name, str):
+        raise SweepError(f"{where} ({key}): 'name' must be a string, got {name!r}")
+    values = entry["values"]
+    if not isinstance(values, list):
+        raise SweepError(f"{where} ({key}): 'values' must be a list, got {values!r}")
+    if len(values) == 0:
+        raise SweepError(f"{where} ({key}): 'values' is empty")
+    value_names = entry.get("value_names")
+    if value_names is not None:
+        if not isinstance(value_names, list):
+            raise SweepError(f"{where} ({key}): 'value_names' must be a list, got {value_names!r}")
+        if len(value_names) != len(values):
+            raise SweepError(
+                f"{where} ({key}): {len(value_names)} value_names for {len(values)} values"
+            )
+    group = entry["group"]
+    if not isinstance(group, Hashable) or group is None:
+        raise SweepError(f"{where} ({key}): 'group' must be an int or a string, got {group!r}")
+    return Param(key=key, name=name, group=group, values=values, value_names=value_names)
