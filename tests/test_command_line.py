@@ -1,0 +1,105 @@
+"""Grouped sweeps typed on the command line, alone and combined with a sweep file."""
+import json
+
+import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from launcher.errors import SweepError
+from launcher.overrides import param_from_override
+from launcher.sweep import Param
+from tests.helpers import config_files, run_app, run_app_failing, script_lines
+from tests.test_parity import SEED_SWEEP
+
+# The seed sweep written as overrides alone.
+SEED_ON_THE_COMMAND_LINE = [
+    "algo.rnn.enabled=tag(group:0,name:,choice(true))",
+    "train.seq_length=tag(group:0,name:,choice(10))",
+    "algo.rnn.horizon=tag(group:0,name:,choice(10))",
+    "algo.optim_params.policy.learning_rate.initial=tag(group:1,name:plr,choice(1e-3,1e-4))",
+    "algo.gmm.enabled=tag(group:2,name:gmm,value_names:t|f,choice(true,false))",
+    "algo.rnn.hidden_dim=tag(group:3,name:rnnd,choice(400,1000))",
+    "algo.actor_layer_dims=tag(group:3,name:mlp,value_names:1024|0,choice([1024,1024],[]))",
+]
+
+
+def parse(line: str) -> Param:
+    return param_from_override(OverridesParser.create().parse_override(line))
+
+
+def test_tags_give_group_name_and_value_names():
+    param = parse("algo.actor_layer_dims=tag(group:3,name:mlp,value_names:1024|0,choice([1024,1024],[]))")
+    assert (param.key, param.name, param.group) == ("algo.actor_layer_dims", "mlp", 3)
+    assert param.values == [[1024, 1024], []] and param.value_names == ["1024", "0"]
+
+
+def test_untagged_sweep_is_its_own_group_named_after_its_key():
+    seed, other = parse("train.seed=1,2,3"), parse("algo.seed=4,5,6")
+    assert (seed.name, seed.values) == ("seed", [1, 2, 3])
+    assert seed.group != other.group and seed.group != "seed"
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("a.b=tag(grp:1,choice(1,2))", "unknown tag 'grp:1'"),
+        ("a.b=tag(name:x,value_names:a,choice(1,2))", "1 value_names for 2 values"),
+        ("a.b=interval(0,1)", "only finite sweeps"),
+    ],
+)
+def test_bad_tags_are_refused_with_the_override_named(line, message):
+    with pytest.raises(SweepError, match=message) as err:
+        parse(line)
+    assert line in str(err.value)
+
+
+def emit(tmp_path, args):
+    out = tmp_path / "out"
+    run_app([f"launch.config_dir={out}", f"launch.script_file={out / 'out.sh'}",
+             f"hydra.sweep.dir={tmp_path / 'sd'}", "experiment.name=bc_rnn_hyper", *args])
+    return out
+
+
+def test_command_line_alone_equals_the_sweep_file(tmp_path):
+    from_file = emit(tmp_path / "file", ["sweep=bc_rnn_hyper"])
+    from_cli = emit(tmp_path / "cli", SEED_ON_THE_COMMAND_LINE)
+    assert script_lines(from_cli) == script_lines(from_file)
+    assert config_files(from_cli) == config_files(from_file)
+    assert len(config_files(from_cli)) == 8
+
+
+def test_plain_sweep_adds_a_fastest_varying_group_to_a_sweep_file(tmp_path):
+    out = emit(tmp_path, ["sweep=bc_rnn_hyper", "train.seed=1,2,3"])
+    commands = [line for line in script_lines(out) if line.startswith("python")]
+    assert len(commands) == 24
+    assert commands[:3] == [
+        f"python train.py --config <dir>/bc_rnn_hyper_plr_0.001_gmm_t_rnnd_400_mlp_1024_seed_{s}.json"
+        for s in (1, 2, 3)
+    ]
+    config = json.loads((out / "bc_rnn_hyper_plr_0.0001_gmm_f_rnnd_1000_mlp_0_seed_2.json").read_text())
+    assert config["train"]["seed"] == 2 and config["meta"]["hp_keys"][-1] == "seed"
+
+
+def test_tagged_override_joins_a_sweep_file_group(tmp_path):
+    out = emit(tmp_path, ["sweep=bc_rnn_hyper", "train.batch_size=tag(group:3,name:bs,choice(16,32))"])
+    names = sorted(config_files(out))
+    assert len(names) == 8
+    assert "bc_rnn_hyper_plr_0.001_gmm_t_rnnd_1000_mlp_0_bs_32.json" in names
+
+
+def test_command_line_sweep_of_a_file_key_replaces_it_in_place(tmp_path):
+    out = emit(tmp_path, ["sweep=bc_rnn_hyper",
+                          "algo.optim_params.policy.learning_rate.initial=tag(group:1,name:lr,choice(1e-5))"])
+    assert sorted(config_files(out))[0] == "bc_rnn_hyper_lr_1e-05_gmm_f_rnnd_1000_mlp_0.json"
+
+
+def test_fixed_overrides_apply_to_every_run(tmp_path):
+    out = emit(tmp_path, ["sweep=bc_rnn_hyper", "train.batch_size=64", "algo.gmm.num_modes=7"])
+    for text in config_files(out).values():
+        config = json.loads(text)
+        assert config["train"]["batch_size"] == 64 and config["algo"]["gmm"]["num_modes"] == 7
+
+
+def test_fixing_a_swept_key_is_refused(tmp_path):
+    proc = run_app_failing(["sweep=bc_rnn_hyper", "algo.rnn.hidden_dim=400", f"hydra.sweep.dir={tmp_path}"])
+    assert "algo.rnn.hidden_dim" in proc.stderr and "Traceback" not in proc.stderr
+    assert not any(tmp_path.rglob("*.json"))
