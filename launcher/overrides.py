@@ -72,7 +72,9 @@ def param_from_override(override: Override) -> Param:
             )
     group: Hashable = _group_id(tags["group"]) if "group" in tags else OwnGroup(key)
     name = tags.get("name", split_key(key)[-1])
-    return Param(key=key, name=name, group=group, values=values, value_names=value_names)
+    return Param(
+        key=key, name=name, group=group, values=values, value_names=value_names, origin=f"'{line}'"
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ class LaunchOptions:
     script_file: Path
     train_script: str
     wandb_proj_name: str
+    overwrite: bool = False
 
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
@@ -42,7 +43,11 @@ class LaunchOptions:
         wandb_proj_name = launch.get("wandb_proj_name")
         if not isinstance(wandb_proj_name, str):
             raise SweepError(f"launch.wandb_proj_name must be a string, got {wandb_proj_name!r}")
+        overwrite = launch.get("overwrite", False)
+        if not isinstance(overwrite, bool):
+            raise SweepError(f"launch.overwrite must be true or false, got {overwrite!r}")
         return LaunchOptions(
+            overwrite=overwrite,
             mode=mode,
             config_dir=paths["config_dir"],
             script_file=paths["script_file"],

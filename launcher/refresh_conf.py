@@ -1,4 +1,4 @@
-"""Regenerate ``conf/algo`` and ``conf/robomimic`` from an installed robomimic.
+"""Regenerate ``conf/algo``, ``conf/robomimic`` and the schema from an installed robomimic.
 
     python -m launcher.refresh_conf [--conf-dir conf]
 
@@ -10,6 +10,9 @@ nest ``observation`` per sub-policy) writes that section whole, because a merge
 can add keys but never remove or reorder them. ``conf/robomimic/layout.yaml``
 fixes the top-level key order. tests/test_conf.py holds the result against
 robomimic, key order included.
+
+``launcher/robomimic_schema.json`` keeps each algorithm's defaults with the
+sub-configs robomimic leaves open to new keys, for validation.
 """
 import argparse
 import json
@@ -17,6 +20,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from omegaconf import OmegaConf
+
+from launcher.schema import SCHEMA_FILE
 
 ALGORITHMS = ("bc", "bcq", "cql", "gl", "hbc", "iql", "iris", "td3_bc")
 REFERENCE = "bc"
@@ -27,6 +32,24 @@ def robomimic_defaults(algo: str) -> Dict[str, Any]:
     from robomimic.config import config_factory
 
     return json.loads(config_factory(algo).dump())
+
+
+def robomimic_open_paths(algo: str) -> List[str]:
+    """The sub-configs robomimic leaves open to new keys (``do_not_lock_keys``)."""
+    from robomimic.config import config_factory
+    from robomimic.config.config import Config
+
+    found: List[str] = []
+
+    def walk(config: Config, prefix: str) -> None:
+        for key, value in config.items():
+            if isinstance(value, Config):
+                if not value.key_lockable:
+                    found.append(prefix + key)
+                walk(value, prefix + key + ".")
+
+    walk(config_factory(algo), "")
+    return found
 
 
 def same_shape(a: Any, b: Any) -> bool:
@@ -65,6 +88,16 @@ def _unwrap(diff: Any) -> Any:
 
 def to_yaml(content: Dict[str, Any]) -> str:
     return OmegaConf.to_yaml(OmegaConf.create(content))
+
+
+def generate_schema(path: Path) -> Path:
+    """launcher/robomimic_schema.json: each algorithm's defaults and open sub-configs."""
+    schema = {
+        algo: {"defaults": robomimic_defaults(algo), "open": robomimic_open_paths(algo)}
+        for algo in ALGORITHMS
+    }
+    path.write_text(json.dumps(schema, indent=1) + "\n")
+    return path
 
 
 def generate(conf_dir: Path) -> List[Path]:
@@ -115,8 +148,9 @@ def generate(conf_dir: Path) -> List[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conf-dir", type=Path, default=Path(__file__).parent.parent / "conf")
+    parser.add_argument("--schema", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args()
-    for path in generate(args.conf_dir):
+    for path in generate(args.conf_dir) + [generate_schema(args.schema)]:
         print(f"wrote {path}")
 
 

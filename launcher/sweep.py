@@ -5,7 +5,7 @@ Pure functions only: no Hydra, no files. A sweep is an ordered list of
 order of their first appearance, the first group varying slowest.
 """
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Hashable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from launcher.errors import SweepError
@@ -24,6 +24,8 @@ class Param:
     group: Hashable
     values: Sequence[Any]
     value_names: Optional[Sequence[Any]] = None
+    # Where the param was given, for error messages ("sweep.params[3]", an override).
+    origin: str = field(default="", compare=False)
 
     def value_name(self, index: int) -> Any:
         """What robomimic records for value ``index`` in names and ``meta.hp_values``."""
@@ -146,4 +148,4 @@ def param_from_entry(entry: Mapping[str, Any], where: str) -> Param:
     group = entry["group"]
     if not isinstance(group, Hashable) or group is None:
         raise SweepError(f"{where} ({key}): 'group' must be an int or a string, got {group!r}")
-    return Param(key=key, name=name, group=group, values=values, value_names=value_names)
+    return Param(key=key, name=name, group=group, values=values, value_names=value_names, origin=where)

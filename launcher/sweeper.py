@@ -24,6 +24,7 @@ from launcher.overrides import apply_override, param_from_override, split_sweeps
 from launcher.plan import LaunchOptions, SweepPlan
 from launcher.keys import normalize_key
 from launcher.robomimic_config import base_run_name
+from launcher.schema import Schema
 from launcher.sweep import Param, add_param, param_from_entry
 from launcher.validate import validate_runs
 
@@ -82,7 +83,7 @@ class RobomimicSweeper(Sweeper):
             OmegaConf.to_container(self.config.launch, resolve=True),  # type: ignore[arg-type]
             cwd=Path.cwd(),
         )
-        count = validate_runs(plan)
+        count = validate_runs(plan, options)
         if options.mode == "script":
             emit_script(plan, options)
             print(f"Wrote {count} robomimic configs to {options.config_dir}")
@@ -92,7 +93,7 @@ class RobomimicSweeper(Sweeper):
 
 
 def make_plan(config: DictConfig, overrides: Sequence[Override], groups: Set[str]) -> SweepPlan:
-    """The sweep the composed app config and the command line describe."""
+    """The sweep the composed app config and the command line describe, fully checked."""
     swept, fixed = split_sweeps(overrides)
     for override in swept:
         if override.key_or_group in groups or override.key_or_group.split(".")[0] in OWN_KEYS:
@@ -100,40 +101,34 @@ def make_plan(config: DictConfig, overrides: Sequence[Override], groups: Set[str
                 f"'{override.input_line}': only robomimic config values can be swept, "
                 f"not '{override.key_or_group}'; run one sweep per choice instead"
             )
-
     robomimic = robomimic_section(config)
+    fixed = [o for o in fixed if is_robomimic_override(o, robomimic, groups)]
+
     base_config_file = config.get("base_config")
     if base_config_file is not None:
         base_config_file = str(base_config_file)
         base = load_base_json(base_config_file)
+        if "algo_name" not in base:
+            raise SweepError(f"base_config: {base_config_file} has no 'algo_name' (robomimic's train.py needs it)")
+        schema = Schema.for_algo(base["algo_name"], source=f"base_config {base_config_file}")
+        schema.check_config(base, source=base_config_file)
         for override in fixed:
-            if is_robomimic_override(override, robomimic, groups):
-                apply_override(base, override)
+            check_override(schema, override)
+            apply_override(base, override)
         source = base_config_file
     else:
+        schema = Schema.for_algo(robomimic.get("algo_name"), source="algo_name")
+        for override in fixed:
+            check_override(schema, override)
         base = robomimic
         source = "the composed config"
+        schema.check_config(base, source=source)
 
-    params: List[Param] = []
-    seen: Dict[str, str] = {}
-    sweep = config.get("sweep")
-    entries = OmegaConf.to_container(sweep.params, resolve=True) if sweep is not None else []
-    if not isinstance(entries, list):
-        raise SweepError(f"sweep.params must be a list of params, got {entries!r}")
-    for i, entry in enumerate(entries):
-        param = param_from_entry(entry, where=f"sweep.params[{i}]")
-        key = normalize_key(param.key)
-        if key in seen:
-            raise SweepError(
-                f"sweep.params[{i}]: key '{param.key}' is already swept by {seen[key]}; "
-                "list each key once (robomimic would silently keep only the last)"
-            )
-        seen[key] = f"sweep.params[{i}]"
-        params.append(param)
-    for override in swept:
-        # A command-line sweep of a key the sweep file has replaces it in place,
-        # as re-adding a key does in robomimic.
-        add_param(params, param_from_override(override))
+    params = sweep_params(config, swept)
+    for param in params:
+        schema.check_key(param.key, source=param.origin)
+        for i, value in enumerate(param.values):
+            schema.check(param.key, value, source=f"{param.origin} value {i + 1}")
 
     swept_keys = {normalize_key(p.key) for p in params}
     for override in fixed:
@@ -150,6 +145,43 @@ def make_plan(config: DictConfig, overrides: Sequence[Override], groups: Set[str
         base_config_file=base_config_file,
         wandb_proj_name=str(config.launch.wandb_proj_name),
     )
+
+
+def sweep_params(config: DictConfig, swept: Sequence[Override]) -> List[Param]:
+    """The sweep file's params, then the command line's, in robomimic's add_param order."""
+    params: List[Param] = []
+    sweep = config.get("sweep")
+    entries = OmegaConf.to_container(sweep.params, resolve=True) if sweep is not None else []
+    if not isinstance(entries, list):
+        raise SweepError(f"sweep.params must be a list of params, got {entries!r}")
+    file_params = [param_from_entry(e, where=f"sweep.params[{i}]") for i, e in enumerate(entries)]
+    cli_params = [param_from_override(o) for o in swept]
+    for group in (file_params, cli_params):
+        seen: Dict[str, Param] = {}
+        for param in group:
+            key = normalize_key(param.key)
+            if key in seen:
+                raise SweepError(
+                    f"{param.origin}: key '{param.key}' is already swept by {seen[key].origin}; "
+                    "list each key once (robomimic would silently keep only the last)"
+                )
+            seen[key] = param
+    params.extend(file_params)
+    for param in cli_params:
+        # A command-line sweep of a key the sweep file has replaces it in place,
+        # as re-adding a key does in robomimic.
+        add_param(params, param)
+    if not params:
+        raise SweepError(
+            "the sweep is empty: pick a sweep file with sweep=NAME (conf/sweep/ or "
+            "--config-dir DIR with DIR/sweep/NAME.yaml) or sweep a key, e.g. train.seed=1,2,3"
+        )
+    return params
+
+
+def check_override(schema: Schema, override: Override) -> None:
+    if not override.is_delete():
+        schema.check(override.key_or_group, override.value(), source=f"'{override.input_line}'")
 
 
 def is_robomimic_override(override: Override, robomimic: Dict[str, Any], groups: Set[str]) -> bool:

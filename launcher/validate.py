@@ -1,8 +1,12 @@
 """Checks on a whole sweep, run before anything is written or launched."""
-from typing import Optional, Set
+import hashlib
+from pathlib import Path
+from typing import List, Optional, Set
 
+from launcher.emit import SCRIPT_HEADER, train_command
 from launcher.errors import SweepError
-from launcher.plan import SweepPlan
+from launcher.plan import LaunchOptions, SweepPlan
+from launcher.robomimic_config import config_json
 from launcher.sweep import Choice
 
 # Most file systems cap a file name at 255 bytes; the config file adds ".json".
@@ -26,11 +30,15 @@ def describe_run(plan: SweepPlan, choice: Choice) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in plan.assignments(choice))
 
 
-def validate_runs(plan: SweepPlan) -> int:
-    """Check every run name of the sweep; return how many runs there are.
+def validate_runs(plan: SweepPlan, options: Optional[LaunchOptions] = None) -> int:
+    """Check every run of the sweep before anything is written; return how many there are.
 
-    Streams over the runs, keeping only the set of names seen.
+    Run names must be usable file names and distinct. With ``options``, the files the
+    sweep writes must not replace existing files that hold something else, unless
+    ``launch.overwrite`` is set: an identical file is fine, so a re-run is idempotent.
+    Streams over the runs, keeping only the names seen.
     """
+    existing = _ExistingFiles(plan, options) if options and not options.overwrite else None
     seen: Set[str] = set()
     count = 0
     for name, choice in plan.runs():
@@ -44,7 +52,48 @@ def validate_runs(plan: SweepPlan) -> int:
             raise _collision(plan, name, choice)
         seen.add(name)
         count += 1
+        if existing is not None:
+            existing.add_run(name, choice)
+    if existing is not None:
+        existing.raise_on_conflicts()
     return count
+
+
+class _ExistingFiles:
+    """Collects files the sweep would overwrite with other content."""
+
+    def __init__(self, plan: SweepPlan, options: LaunchOptions) -> None:
+        self.plan = plan
+        self.options = options
+        self.check_configs = options.config_dir.is_dir()
+        self.check_script = options.script_file.exists()
+        self.script_hash = hashlib.sha256(SCRIPT_HEADER.encode())
+        self.conflicts: List[Path] = []
+
+    def add_run(self, name: str, choice: Choice) -> None:
+        path = self.options.config_dir / f"{name}.json"
+        if self.check_script:
+            line = train_command(self.options.train_script, str(path)) + "\n"
+            self.script_hash.update(line.encode())
+        if self.check_configs and path.exists():
+            if path.read_text() != config_json(self.plan.run_config(name, choice)):
+                self.conflicts.append(path)
+
+    def raise_on_conflicts(self) -> None:
+        script = self.options.script_file
+        if self.check_script and self.options.mode == "script":
+            if hashlib.sha256(script.read_bytes()).digest() != self.script_hash.digest():
+                self.conflicts.append(script)
+        if not self.conflicts:
+            return
+        listing = "\n".join(f"  {p}" for p in self.conflicts[:5])
+        if len(self.conflicts) > 5:
+            listing += f"\n  ... and {len(self.conflicts) - 5} more"
+        raise SweepError(
+            f"{len(self.conflicts)} file(s) this sweep would write already exist with other content:\n"
+            f"{listing}\nNothing was written. Set launch.overwrite=true to replace them, "
+            "or choose another launch.config_dir / launch.script_file."
+        )
 
 
 def _collision(plan: SweepPlan, name: str, choice: Choice) -> SweepError:
@@ -54,9 +103,11 @@ def _collision(plan: SweepPlan, name: str, choice: Choice) -> SweepError:
     ]
     hint = ""
     if differing:
-        hint = f"; give {', '.join(repr(k) for k in differing)} a non-empty name (or value_names) that tells them apart"
+        keys = ", ".join(repr(k) for k in differing)
+        hint = f"\ngive {keys} a non-empty name (or value_names) that tells the runs apart"
     return SweepError(
-        f"two runs would both be named {name!r} and write the same files:\n"
+        f"two runs would both be named {name!r} and write the same files "
+        f"(robomimic would silently overwrite one):\n"
         f"  {describe_run(plan, first)}\n"
         f"  {describe_run(plan, choice)}{hint}"
     )

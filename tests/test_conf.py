@@ -27,3 +27,28 @@ def test_conf_is_what_refresh_conf_writes_today(tmp_path):
     for path in written:
         shipped = REPO / "conf" / path.relative_to(tmp_path)
         assert shipped.read_text() == path.read_text(), shipped
+
+
+STANDARD_LAYOUT = [a for a in ALGORITHMS if a not in ("hbc", "iris")]
+
+
+@pytest.mark.parametrize("algo", STANDARD_LAYOUT)
+@pytest.mark.parametrize("obs", ["low_dim", "image"])
+def test_obs_presets_are_robomimics_paper_settings(algo, obs):
+    import robomimic.scripts.generate_paper_configs as paper
+    from robomimic.config import config_factory
+
+    expected = config_factory(algo)
+    getattr(paper, f"modify_config_for_default_{obs}_exp")(expected)
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        ours = robomimic_section(compose("config", overrides=[f"algo={algo}", f"obs={obs}"]))
+    assert json.dumps(ours, indent=4) == json.dumps(json.loads(expected.dump()), indent=4)
+
+
+def test_bc_rnn_preset_sets_the_guides_rnn_settings():
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        ours = robomimic_section(compose("config", overrides=["preset=bc_rnn"]))
+    expected = robomimic_default("bc")
+    expected["algo"]["rnn"].update(enabled=True, horizon=10)
+    expected["train"]["seq_length"] = 10
+    assert json.dumps(ours, indent=4) == json.dumps(expected, indent=4)

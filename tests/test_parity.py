@@ -29,14 +29,15 @@ SEED_SWEEP: List[Dict[str, Any]] = [
 ]
 
 # Groups out of numeric order, string group ids, "/" keys, float spellings, None,
-# strings, nested lists, a new leaf key, int value_names and an empty name.
+# strings, nested lists, a new key in an open sub-config, int value_names and an
+# empty name.
 AWKWARD_SWEEP: List[Dict[str, Any]] = [
     {"key": "train/batch_size", "name": "bs", "group": 5, "values": [16, 256]},
     {"key": "algo.optim_params.policy.learning_rate.initial", "name": "lr", "group": 1, "values": [1e-5, 0.30000000000000004, 2.0, 1e20]},
     {"key": "algo.optim_params.policy.learning_rate.epoch_schedule", "name": "sched", "group": 1, "values": [[], [100], [[1, 2], 3], [1.5, "x"]]},
     {"key": "train.hdf5_filter_key", "name": "fk", "group": "data", "values": [None, "train"]},
     {"key": "algo.gmm.num_modes", "name": "modes", "group": "data", "values": [5, 10], "value_names": [1, 2]},
-    {"key": "train.new_leaf", "name": "", "group": 5, "values": [True, False]},
+    {"key": "algo.rnn.kwargs.bidirectional", "name": "", "group": 5, "values": [True, False]},
     {"key": "experiment.rollout.enabled", "name": "ro", "group": 7, "values": [False]},
 ]
 
