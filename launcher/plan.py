@@ -24,6 +24,7 @@ class LaunchOptions:
     train_script: str
     wandb_proj_name: str
     overwrite: bool = False
+    rerun: bool = False
 
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
@@ -43,11 +44,13 @@ class LaunchOptions:
         wandb_proj_name = launch.get("wandb_proj_name")
         if not isinstance(wandb_proj_name, str):
             raise SweepError(f"launch.wandb_proj_name must be a string, got {wandb_proj_name!r}")
-        overwrite = launch.get("overwrite", False)
-        if not isinstance(overwrite, bool):
-            raise SweepError(f"launch.overwrite must be true or false, got {overwrite!r}")
+        flags = {}
+        for flag in ("overwrite", "rerun"):
+            flags[flag] = launch.get(flag, False)
+            if not isinstance(flags[flag], bool):
+                raise SweepError(f"launch.{flag} must be true or false, got {flags[flag]!r}")
         return LaunchOptions(
-            overwrite=overwrite,
+            **flags,
             mode=mode,
             config_dir=paths["config_dir"],
             script_file=paths["script_file"],

@@ -35,7 +35,11 @@ def robomimic_defaults(algo: str) -> Dict[str, Any]:
 
 
 def robomimic_open_paths(algo: str) -> List[str]:
-    """The sub-configs robomimic leaves open to new keys (``do_not_lock_keys``)."""
+    """The sub-configs that take new keys in robomimic's train.py.
+
+    Those marked ``do_not_lock_keys`` and, because ``lock_keys`` does not recurse
+    past them, everything inside them.
+    """
     from robomimic.config import config_factory
     from robomimic.config.config import Config
 
@@ -44,7 +48,7 @@ def robomimic_open_paths(algo: str) -> List[str]:
     def walk(config: Config, prefix: str) -> None:
         for key, value in config.items():
             if isinstance(value, Config):
-                if not value.key_lockable:
+                if not value.is_key_locked:
                     found.append(prefix + key)
                 walk(value, prefix + key + ".")
 

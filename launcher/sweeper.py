@@ -4,14 +4,16 @@ Hydra glue only. The sweep logic lives in :mod:`launcher.sweep`, the config
 building in :mod:`launcher.robomimic_config`, files in :mod:`launcher.emit`.
 """
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Set
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
+from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
@@ -26,6 +28,22 @@ from launcher.keys import normalize_key
 from launcher.robomimic_config import base_run_name
 from launcher.schema import Schema
 from launcher.sweep import Param, add_param, param_from_entry
+from launcher.job import output_dir_setting
+from launcher.progress import ProgressMonitor, SweepProgress, format_duration
+from launcher.robomimic_config import config_json, get_value
+from launcher.state import (
+    FAILED,
+    PENDING,
+    SKIPPED,
+    SUCCEEDED,
+    JobSettings,
+    SweepFiles,
+    done_marker,
+    read_marker,
+    save_plan,
+)
+from launcher.sweep import Choice
+from launcher.training import resolve_output_dir, resolve_train_script
 from launcher.validate import validate_runs
 
 log = logging.getLogger(__name__)
@@ -89,7 +107,106 @@ class RobomimicSweeper(Sweeper):
             print(f"Wrote {count} robomimic configs to {options.config_dir}")
             print(f"Wrote {options.script_file} ({count} runs): bash {options.script_file}")
             return []
-        raise SweepError("launch.mode=run is not available yet; use launch.mode=script")
+        fixed = [o.input_line for o in overrides if not o.is_sweep_override()]
+        return self._launch_runs(plan, options, fixed)
+
+    def _launch_runs(self, plan: SweepPlan, options: LaunchOptions, fixed: List[str]) -> Any:
+        """Run mode: one Hydra job per run that has not finished yet."""
+        assert self.config is not None and self.launcher is not None
+        cwd = Path.cwd()
+        settings = JobSettings(
+            config_dir=str(options.config_dir),
+            train_script=str(resolve_train_script(options.train_script, cwd)),
+            cwd=str(cwd),
+        )
+        files = SweepFiles(Path(str(self.config.hydra.sweep.dir)).absolute())
+        rows, to_launch = plan_run_mode(plan, options, settings, files)
+        files.sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, files.sweep_dir / "multirun.yaml")
+        save_plan(files, plan, settings)
+        progress = SweepProgress(files, rows)
+        progress.save()
+        skipped = len(rows) - len(to_launch)
+        if skipped:
+            print(f"Skipping {skipped} of {len(rows)} runs that already finished (launch.rerun=true runs them again)")
+        if to_launch:
+            print(f"Launching {len(to_launch)} runs; configs in {options.config_dir}, logs in {files.logs}")
+
+        returns: List[Sequence[JobReturn]] = []
+        with ProgressMonitor(progress):
+            for start in range(0, len(to_launch), self.max_batch_size or max(len(to_launch), 1)):
+                batch = to_launch[start:start + (self.max_batch_size or len(to_launch))]
+                job_overrides = [
+                    [*fixed, f"launch.job={{index:{index},choice:[{','.join(map(str, choice))}]}}"]
+                    for index, _, choice in batch
+                ]
+                results = self.launcher.launch(job_overrides, initial_job_idx=start)
+                for (_, name, _), result in zip(batch, results):
+                    row = progress.rows[name]
+                    if result.status == JobStatus.FAILED and row["status"] not in (SUCCEEDED, FAILED):
+                        # The job died before it could record the run's outcome.
+                        row.update(status=FAILED, reason=f"job error: {result._return_value}")
+                returns.append(results)
+        print_summary(list(progress.rows.values()), files)
+        failed = [r for r in progress.rows.values() if r["status"] == FAILED]
+        if failed:
+            raise SweepError(
+                f"{len(failed)} of {len(rows)} runs failed (first: {failed[0]['name']}: "
+                f"{failed[0]['reason']}); manifest: {files.manifest}"
+            )
+        return returns
+
+
+def plan_run_mode(
+    plan: SweepPlan, options: LaunchOptions, settings: JobSettings, files: SweepFiles
+) -> Tuple[List[Dict[str, Any]], List[Tuple[int, str, Choice]]]:
+    """Manifest rows for every run, and the runs to launch (those not finished yet).
+
+    Checks up front what would make every run fail: a dataset that does not exist.
+    """
+    rows: List[Dict[str, Any]] = []
+    to_launch: List[Tuple[int, str, Choice]] = []
+    train_script, cwd = Path(settings.train_script), Path(settings.cwd)
+    for index, (name, choice) in enumerate(plan.runs()):
+        config = plan.run_config(name, choice)
+        data = get_value(config, "train.data")
+        if isinstance(data, str) and not (cwd / os.path.expanduser(data)).exists():
+            raise SweepError(
+                f"train.data: {data} does not exist (run {name}); robomimic's train.py would fail "
+                "on it. Point train.data at your hdf5 dataset."
+            )
+        output_root = resolve_output_dir(output_dir_setting(config), train_script, cwd)
+        marker = read_marker(done_marker(output_root, name, config_json(config)))
+        row = {
+            "index": index,
+            "name": name,
+            "status": PENDING,
+            "params": dict(plan.assignments(choice)),
+            "config": str(options.config_dir / f"{name}.json"),
+            "log": str(files.log(name)),
+            "exit_code": None,
+            "duration_s": None,
+            "output_dir": None,
+            "reason": "",
+        }
+        if marker is not None and not options.rerun:
+            row.update(status=SKIPPED, output_dir=marker.get("output_dir"), reason="finished before")
+        else:
+            to_launch.append((index, name, choice))
+        rows.append(row)
+    return rows, to_launch
+
+
+def print_summary(rows: List[Dict[str, Any]], files: SweepFiles, limit: int = 50) -> None:
+    """The sweep's outcome, a line per run (failed runs only past ``limit`` runs)."""
+    shown = rows if len(rows) <= limit else [r for r in rows if r["status"] == FAILED]
+    width = max([len(r["name"]) for r in shown] + [len("run")])
+    print(f"{'run':<{width}}  {'status':<9}  {'duration':>8}  log")
+    for r in shown:
+        duration = "" if r["duration_s"] is None else format_duration(r["duration_s"])
+        print(f"{r['name']:<{width}}  {r['status']:<9}  {duration:>8}  {r['log'] if r['status'] != SKIPPED else ''}")
+    if len(shown) < len(rows):
+        print(f"({len(rows) - len(shown)} more runs did not fail; all runs: {files.manifest})")
 
 
 def make_plan(config: DictConfig, overrides: Sequence[Override], groups: Set[str]) -> SweepPlan:
