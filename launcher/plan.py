@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from launcher.errors import SweepError
 from launcher.robomimic_config import build_run_config
-from launcher.sweep import Choice, Param, expand_groups, run_name
+from launcher.sweep import Choice, Param, expand_groups, join_name, name_fragments
 
 LAUNCH_MODES = ("script", "run")
 
@@ -71,8 +71,9 @@ class SweepPlan:
 
     def runs(self) -> Iterator[Tuple[str, Choice]]:
         """(run name, value indices) for every run, in robomimic's order."""
+        fragments = name_fragments(self.params)
         for choice in expand_groups(self.params):
-            yield run_name(self.base_name, self.params, choice), choice
+            yield join_name(self.base_name, fragments, choice), choice
 
     def run_config(self, name: str, choice: Choice) -> Dict[str, Any]:
         return build_run_config(

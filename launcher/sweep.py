@@ -87,20 +87,30 @@ def value_string(value: Any) -> str:
     return str(value)
 
 
+def name_fragments(params: Sequence[Param]) -> List[List[str]]:
+    """What each value of each param adds to a run name, as ``ConfigGenerator._name_for_experiment``
+    builds it: ``_<name>_<value string>``, just ``_<name>`` for an empty value string, and
+    nothing for a param with an empty name."""
+    fragments: List[List[str]] = []
+    for param in params:
+        if len(param.name) == 0:
+            fragments.append([""] * len(param.values))
+            continue
+        row = []
+        for index, value in enumerate(param.values):
+            shown = str(param.value_names[index]) if param.value_names is not None else value_string(value)
+            row.append(f"_{param.name}_{shown}" if len(shown) > 0 else f"_{param.name}")
+        fragments.append(row)
+    return fragments
+
+
+def join_name(base_name: str, fragments: List[List[str]], choice: Choice) -> str:
+    return base_name + "".join(row[index] for row, index in zip(fragments, choice))
+
+
 def run_name(base_name: str, params: Sequence[Param], choice: Choice) -> str:
     """``<base>_<name>_<value>...`` exactly as ``ConfigGenerator._name_for_experiment``."""
-    parts = [base_name]
-    for param, index in zip(params, choice):
-        if len(param.name) == 0:
-            continue  # an empty name keeps the param out of the run name
-        if param.value_names is not None:
-            shown = str(param.value_names[index])
-        else:
-            shown = value_string(param.values[index])
-        parts.append(param.name)
-        if len(shown) > 0:
-            parts.append(shown)
-    return "_".join(str(p) for p in parts)
+    return join_name(base_name, name_fragments(params), choice)
 
 
 def hp_meta(params: Sequence[Param], choice: Choice) -> Tuple[List[str], List[Any]]:

@@ -3,6 +3,7 @@
 Hydra glue only. The sweep logic lives in :mod:`launcher.sweep`, the config
 building in :mod:`launcher.robomimic_config`, files in :mod:`launcher.emit`.
 """
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from launcher.schema import Schema
 from launcher.sweep import Param, add_param, param_from_entry
 from launcher.job import output_dir_setting
 from launcher.progress import ProgressMonitor, SweepProgress, format_duration
-from launcher.robomimic_config import config_json, get_value
+from launcher.render import ConfigRenderer
+from launcher.robomimic_config import get_value
 from launcher.state import (
     FAILED,
     PENDING,
@@ -167,8 +169,10 @@ def plan_run_mode(
     rows: List[Dict[str, Any]] = []
     to_launch: List[Tuple[int, str, Choice]] = []
     train_script, cwd = Path(settings.train_script), Path(settings.cwd)
+    render = ConfigRenderer(plan).text
     for index, (name, choice) in enumerate(plan.runs()):
-        config = plan.run_config(name, choice)
+        text = render(name, choice)
+        config = json.loads(text)
         data = get_value(config, "train.data")
         if isinstance(data, str) and not (cwd / os.path.expanduser(data)).exists():
             raise SweepError(
@@ -176,7 +180,7 @@ def plan_run_mode(
                 "on it. Point train.data at your hdf5 dataset."
             )
         output_root = resolve_output_dir(output_dir_setting(config), train_script, cwd)
-        marker = read_marker(done_marker(output_root, name, config_json(config)))
+        marker = read_marker(done_marker(output_root, name, text))
         row = {
             "index": index,
             "name": name,

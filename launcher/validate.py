@@ -6,7 +6,7 @@ from typing import List, Optional, Set
 from launcher.emit import SCRIPT_HEADER, train_command
 from launcher.errors import SweepError
 from launcher.plan import LaunchOptions, SweepPlan
-from launcher.robomimic_config import config_json
+from launcher.render import ConfigRenderer
 from launcher.sweep import Choice
 
 # Most file systems cap a file name at 255 bytes; the config file adds ".json".
@@ -63,7 +63,7 @@ class _ExistingFiles:
     """Collects files the sweep would overwrite with other content."""
 
     def __init__(self, plan: SweepPlan, options: LaunchOptions) -> None:
-        self.plan = plan
+        self.render = ConfigRenderer(plan).text
         self.options = options
         self.check_configs = options.config_dir.is_dir()
         self.check_script = options.script_file.exists()
@@ -76,7 +76,7 @@ class _ExistingFiles:
             line = train_command(self.options.train_script, str(path)) + "\n"
             self.script_hash.update(line.encode())
         if self.check_configs and path.exists():
-            if path.read_text() != config_json(self.plan.run_config(name, choice)):
+            if path.read_text() != self.render(name, choice):
                 self.conflicts.append(path)
 
     def raise_on_conflicts(self) -> None:

@@ -1,0 +1,217 @@
+"""Benchmark: our script mode against robomimic 0.3.0's ConfigGenerator, and run-mode overhead.
+
+    python -m launcher.bench [--sizes 100 1000 10000] [--repeat 3] [--dirs DIR ...] [--run-mode-runs 16]
+
+Each size N = 10^k runs is a sweep of k groups of 10 values over a full bc base
+(robomimic's ``config_factory("bc")``). Both generators run as whole processes
+(start-up included), alternately, on the same file system, ``--repeat`` times;
+the table shows medians and each side's peak RSS. One table per file system: on
+tmpfs the table measures the generators; on a disk, creating 10,000 files costs
+both sides the same kernel time, which on ext4 rises for a while after many files
+are deleted, so every timed run writes to a fresh folder and nothing is deleted
+until the table is done. Installs robomimic 0.3.0's
+configs-only part (``pip install --no-deps robomimic==0.3.0 six``) if it is missing.
+
+Run mode: the same ``--run-mode-runs`` configs trained by ``launch.mode=run`` with
+train_stub.py, beside a bare ``python train_stub.py --config X`` loop; the
+difference per run is the launcher's own overhead.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_PY = REPO / "launcher" / "run.py"
+STUB = REPO / "train_stub.py"
+
+# Group k of a 10^k-run sweep: a key of bc's config and 10 values for it.
+GROUPS: List[Tuple[str, str, List[Any]]] = [
+    ("train.seed", "seed", list(range(1, 11))),
+    ("algo.optim_params.policy.learning_rate.initial", "lr", [round(10 ** -(2 + i / 3), 8) for i in range(10)]),
+    ("algo.actor_layer_dims", "mlp", [[64 * (i + 1)] * 2 for i in range(10)]),
+    ("train.batch_size", "bs", [16 * (i + 1) for i in range(10)]),
+    ("algo.gmm.num_modes", "modes", list(range(1, 11))),
+]
+
+ROBOMIMIC_GENERATOR = """
+import contextlib, io, json, sys
+from robomimic.utils.hyperparam_utils import ConfigGenerator
+base, out, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+generator = ConfigGenerator(base, script_file=out + "/out.sh", generated_config_dir=out)
+for p in params:
+    generator.add_param(p["key"], p["name"], p["group"], p["values"])
+with contextlib.redirect_stdout(io.StringIO()):
+    generator.generate()
+"""
+
+
+def ensure_robomimic() -> None:
+    try:
+        import robomimic.utils.hyperparam_utils  # noqa: F401
+    except ImportError:
+        print("installing robomimic 0.3.0 (configs only, no torch) ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "robomimic==0.3.0", "six"], check=True
+        )
+
+
+def sweep_params(runs: int) -> List[Dict[str, Any]]:
+    groups = len(str(runs)) - 1
+    if runs != 10 ** groups or not 1 <= groups <= len(GROUPS):
+        raise SystemExit(f"sizes are powers of ten from 10 to {10 ** len(GROUPS)}, got {runs}")
+    return [{"key": k, "name": n, "group": g, "values": v} for g, (k, n, v) in enumerate(GROUPS[:groups])]
+
+
+def timed(cmd: Sequence[str], cwd: Path) -> Tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    os.sync()  # start each run with the disk's write-back settled, for both sides alike
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def write_inputs(work: Path, runs: int) -> Tuple[Path, Path, List[Dict[str, Any]]]:
+    from robomimic.config import config_factory
+    from omegaconf import OmegaConf
+
+    base = json.loads(config_factory("bc").dump())
+    base["experiment"]["name"] = "bench"
+    base_file = work / "base.json"
+    base_file.write_text(json.dumps(base, indent=4))
+    params = sweep_params(runs)
+    conf = work / "conf"
+    (conf / "sweep").mkdir(parents=True, exist_ok=True)
+    (conf / "sweep" / f"bench{runs}.yaml").write_text(OmegaConf.to_yaml({"params": params}))
+    return base_file, conf, params
+
+
+def bench_script_mode(work: Path, runs: int, repeat: int) -> Dict[str, float]:
+    base_file, conf, params = write_inputs(work, runs)
+    samples: Dict[str, List[Tuple[float, float]]] = {"robomimic": [], "ours": []}
+    for attempt in range(repeat):
+        theirs_out, ours_out = work / f"robomimic_{runs}_{attempt}", work / f"ours_{runs}_{attempt}"
+        theirs_out.mkdir()
+        robomimic_cmd = [sys.executable, "-c", ROBOMIMIC_GENERATOR, str(base_file), str(theirs_out), json.dumps(params)]
+        ours_cmd = [
+            sys.executable, str(RUN_PY), "-m", "--config-dir", str(conf), f"sweep=bench{runs}",
+            f"base_config={base_file}", f"launch.config_dir={ours_out}",
+            f"launch.script_file={ours_out / 'out.sh'}", f"hydra.sweep.dir={work / f'sweep_dir_{runs}_{attempt}'}",
+        ]
+        samples["robomimic"].append(timed(robomimic_cmd, work))
+        samples["ours"].append(timed(ours_cmd, work))
+    same = all(
+        (theirs_out / p.name).read_bytes() == p.read_bytes() for p in ours_out.glob("*.json")
+    ) and len(list(ours_out.glob("*.json"))) == runs
+    if not same:
+        raise SystemExit(f"{runs} runs: our configs differ from robomimic's")
+    median = {side: statistics.median(t for t, _ in s) for side, s in samples.items()}
+    return {
+        "runs": runs,
+        "robomimic_s": median["robomimic"],
+        "ours_s": median["ours"],
+        "ratio": median["ours"] / median["robomimic"],
+        "robomimic_mib": max(m for _, m in samples["robomimic"]),
+        "ours_mib": max(m for _, m in samples["ours"]),
+    }
+
+
+def bench_run_mode(work: Path, runs: int) -> Dict[str, float]:
+    """Per-run seconds: a bare stub loop vs launch.mode=run over the same configs."""
+    dataset = work / "demo.hdf5"
+    dataset.write_bytes(b"bench")
+    sweep = [f"train.seed=range(1,{runs + 1})", f"train.data={dataset}", "train.num_epochs=10"]
+    configs = work / "run_configs"
+    shutil.rmtree(configs, ignore_errors=True)
+    subprocess.run([sys.executable, str(RUN_PY), "-m", *sweep, f"train.output_dir={work / 'bare_trained'}",
+                    f"launch.config_dir={configs}",
+                    f"launch.script_file={work / 'run.sh'}", f"hydra.sweep.dir={work / 'sd_script'}"],
+                   check=True, capture_output=True)
+    start = time.perf_counter()
+    for config in sorted(configs.glob("*.json")):
+        subprocess.run([sys.executable, str(STUB), "--config", str(config)], cwd=work, check=True,
+                       capture_output=True, stdin=subprocess.DEVNULL)
+    bare = (time.perf_counter() - start) / runs
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(RUN_PY), "-m", *sweep, "launch.mode=run", f"launch.train_script={STUB}",
+                    f"train.output_dir={work / 'trained'}", f"launch.config_dir={work / 'run_mode_configs'}",
+                    f"hydra.sweep.dir={work / 'sd_run'}"], cwd=work, check=True, capture_output=True)
+    launched = (time.perf_counter() - start) / runs
+    return {"runs": runs, "bare_s": bare, "launched_s": launched, "overhead_s": launched - bare}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--dirs", type=Path, nargs="+", default=default_dirs(),
+        help="file systems to measure on, one table each (default: /dev/shm if it is a tmpfs, and the temp dir)",
+    )
+    parser.add_argument("--run-mode-runs", type=int, default=16)
+    args = parser.parse_args()
+    ensure_robomimic()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"median of {args.repeat}")
+    for root in args.dirs:
+        work = Path(tempfile.mkdtemp(prefix="robomimic-sweep-bench-", dir=root))
+        try:
+            print(f"\non {filesystem(work)} ({work}):")
+            print("| runs | robomimic s | ours s | ratio | robomimic peak MiB | ours peak MiB |")
+            print("|---:|---:|---:|---:|---:|---:|")
+            small_s, small_mib = bench_small(work)
+            print(f"| 16 (ours only) | | {small_s:.2f} | | | {small_mib:.1f} |", flush=True)
+            for runs in args.sizes:
+                r = bench_script_mode(work, runs, args.repeat)
+                print(f"| {r['runs']:,} | {r['robomimic_s']:.2f} | {r['ours_s']:.2f} | {r['ratio']:.2f} "
+                      f"| {r['robomimic_mib']:.1f} | {r['ours_mib']:.1f} |", flush=True)
+            if args.run_mode_runs and root == args.dirs[-1]:
+                r = bench_run_mode(work, args.run_mode_runs)
+                print()
+                print("| run mode, runs | bare train_stub.py s/run | launch.mode=run s/run | launcher overhead s/run |")
+                print("|---:|---:|---:|---:|")
+                print(f"| {r['runs']} | {r['bare_s']:.3f} | {r['launched_s']:.3f} | {r['overhead_s']:.3f} |")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def default_dirs() -> List[Path]:
+    dirs = [Path("/dev/shm")] if filesystem(Path("/dev/shm")).startswith("tmpfs") else []
+    return dirs + [Path(tempfile.gettempdir())]
+
+
+def filesystem(path: Path) -> str:
+    """The file system type and device that hold ``path`` (from /proc/mounts)."""
+    best = ("", "unknown", "")
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                device, mount, fstype = line.split()[:3]
+                if str(path.resolve()).startswith(mount) and len(mount) > len(best[0]):
+                    best = (mount, fstype, device)
+    except OSError:
+        pass
+    return f"{best[1]} {best[2]}".strip()
+
+
+def bench_small(work: Path) -> Tuple[float, float]:
+    """Our script mode on a 16-run sweep: the reference for flat memory."""
+    out = work / "small_out"
+    return timed([sys.executable, str(RUN_PY), "-m", "train.seed=range(1,17)", f"launch.config_dir={out}",
+                  f"launch.script_file={out / 'out.sh'}", f"hydra.sweep.dir={work / 'small_sd'}"], work)
+
+
+if __name__ == "__main__":
+    main()
