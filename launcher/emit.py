@@ -24,7 +24,7 @@ def atomic_file(path: Path, mode: int = 0o644) -> Iterator[TextIO]:
     Written to a temporary name in the same folder and renamed into place when the
     block ends without error.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "w") as f:
             yield f

@@ -38,7 +38,9 @@ def run_job(cfg: DictConfig) -> Dict[str, Any]:
             "launcher/run.py expands sweeps: run it with -m (python launcher/run.py -m sweep=NAME ...)"
         )
     job = OmegaConf.to_container(job)
-    files = SweepFiles(Path(HydraConfig.get().sweep.dir).absolute())
+    hydra = HydraConfig.get()
+    # A relative sweep dir is relative to where the sweep started, even if the job chdir'd.
+    files = SweepFiles(Path(hydra.runtime.cwd) / hydra.sweep.dir)
     plan, settings = load_plan(files)
     choice = tuple(job["choice"])
     name = run_name(plan.base_name, plan.params, choice)

@@ -30,15 +30,21 @@ class SweepProgress:
         self.rows = {row["name"]: row for row in rows}
         self.offset = 0
         self.started = time.monotonic()
+        self._lock = threading.Lock()
 
     def poll(self) -> bool:
-        """Apply new events; whether anything changed."""
-        events, self.offset = read_events(self.files, self.offset)
-        for event in events:
-            row = self.rows.get(event["name"])
-            if row is not None:
-                row.update({k: v for k, v in event.items() if k != "name"})
-        return bool(events)
+        """Apply new events; whether anything changed. Safe from several threads."""
+        with self._lock:
+            events, self.offset = read_events(self.files, self.offset)
+            for event in events:
+                row = self.rows.get(event["name"])
+                if row is not None:
+                    row.update({k: v for k, v in event.items() if k != "name"})
+            return bool(events)
+
+    def update(self, name: str, **fields: Any) -> None:
+        with self._lock:
+            self.rows[name].update(fields)
 
     def counts(self) -> Dict[str, int]:
         counts = {PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0, SKIPPED: 0}
@@ -59,7 +65,9 @@ class SweepProgress:
         )
 
     def save(self) -> None:
-        write_manifest(self.files, iter(sorted(self.rows.values(), key=lambda r: r["index"])))
+        with self._lock:
+            rows = [dict(r) for r in sorted(self.rows.values(), key=lambda r: r["index"])]
+        write_manifest(self.files, iter(rows))
 
 
 class ProgressMonitor:

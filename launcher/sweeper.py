@@ -121,7 +121,7 @@ class RobomimicSweeper(Sweeper):
             train_script=str(resolve_train_script(options.train_script, cwd)),
             cwd=str(cwd),
         )
-        files = SweepFiles(Path(str(self.config.hydra.sweep.dir)).absolute())
+        files = SweepFiles(Path(self.config.hydra.runtime.cwd) / str(self.config.hydra.sweep.dir))
         rows, to_launch = plan_run_mode(plan, options, settings, files)
         files.sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, files.sweep_dir / "multirun.yaml")
@@ -136,18 +136,19 @@ class RobomimicSweeper(Sweeper):
 
         returns: List[Sequence[JobReturn]] = []
         with ProgressMonitor(progress):
-            for start in range(0, len(to_launch), self.max_batch_size or max(len(to_launch), 1)):
-                batch = to_launch[start:start + (self.max_batch_size or len(to_launch))]
+            batch_size = self.max_batch_size or max(len(to_launch), 1)
+            for start in range(0, len(to_launch), batch_size):
+                batch = to_launch[start:start + batch_size]
                 job_overrides = [
                     [*fixed, f"launch.job={{index:{index},choice:[{','.join(map(str, choice))}]}}"]
                     for index, _, choice in batch
                 ]
                 results = self.launcher.launch(job_overrides, initial_job_idx=start)
+                progress.poll()  # take in the batch's last events before judging its jobs
                 for (_, name, _), result in zip(batch, results):
-                    row = progress.rows[name]
-                    if result.status == JobStatus.FAILED and row["status"] not in (SUCCEEDED, FAILED):
+                    if result.status == JobStatus.FAILED and progress.rows[name]["status"] not in (SUCCEEDED, FAILED):
                         # The job died before it could record the run's outcome.
-                        row.update(status=FAILED, reason=f"job error: {result._return_value}")
+                        progress.update(name, status=FAILED, reason=f"job error: {result._return_value}")
                 returns.append(results)
         print_summary(list(progress.rows.values()), files)
         failed = [r for r in progress.rows.values() if r["status"] == FAILED]

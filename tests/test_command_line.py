@@ -103,3 +103,14 @@ def test_fixing_a_swept_key_is_refused(tmp_path):
     proc = run_app_failing(["sweep=bc_rnn_hyper", "algo.rnn.hidden_dim=400", f"hydra.sweep.dir={tmp_path}"])
     assert "algo.rnn.hidden_dim" in proc.stderr and "Traceback" not in proc.stderr
     assert not any(tmp_path.rglob("*.json"))
+
+
+def test_without_multirun_says_to_use_dash_m(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.helpers import RUN_PY
+
+    proc = subprocess.run([sys.executable, RUN_PY, "sweep=bc_rnn_hyper", f"hydra.run.dir={tmp_path}"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "run it with -m" in proc.stderr and "Traceback" not in proc.stderr

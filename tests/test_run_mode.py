@@ -156,3 +156,17 @@ def test_parallel_launchers_complete_the_seed_sweep(tmp_path, launcher):
     run_app(seed_args(tmp_path, "sd", f"hydra/launcher={launcher}"))
     assert_robomimic_layout(tmp_path, SEED_NAMES)
     assert set(manifest(tmp_path)["status"]) == {"succeeded"}
+
+
+def test_relative_sweep_dir_with_jobs_that_change_directory(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.helpers import RUN_PY
+
+    args = [a for a in seed_args(tmp_path) if not a.startswith("hydra.sweep.dir=")]
+    proc = subprocess.run([sys.executable, RUN_PY, "-m", *args, "hydra.sweep.dir=relative_sd",
+                           "hydra.job.chdir=true", "hydra/launcher=joblib"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert set(manifest(tmp_path, "relative_sd")["status"]) == {"succeeded"}
