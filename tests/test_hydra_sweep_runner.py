@@ -1,0 +1,40 @@
+"""Our sweeper inside Hydra's own test harness (hydra_sweep_runner), as BatchedSweeperTestSuite
+checks sweepers: batches, returns, overrides and one output folder per job."""
+from pathlib import Path
+
+from launcher.job import run_job
+from tests.helpers import REPO
+
+
+def test_run_mode_batches_of_max_batch_size(hydra_sweep_runner, tmpdir):
+    dataset = Path(tmpdir) / "demo.hdf5"
+    dataset.write_bytes(b"x")
+    sweep = hydra_sweep_runner(
+        calling_file=str(REPO / "launcher" / "run.py"),
+        calling_module=None,
+        task_function=run_job,
+        config_path="../conf",
+        config_name="config",
+        overrides=[
+            "train.seed=tag(name:seed,choice(1,2,3))",
+            "algo.gmm.enabled=tag(name:gmm,value_names:t|f,choice(true,false))",
+            "launch.mode=run",
+            f"launch.train_script={REPO / 'train_stub.py'}",
+            f"train.data={dataset}",
+            f"train.output_dir={tmpdir}/trained",
+            "hydra.sweeper.max_batch_size=2",
+            "hydra.job.chdir=false",  # as launcher/run.py (version_base 1.3); the harness sets no version_base
+        ],
+        temp_dir=tmpdir,
+    )
+    with sweep:
+        assert sweep.returns is not None
+        assert [len(batch) for batch in sweep.returns] == [2, 2, 2]
+        flat = [r for batch in sweep.returns for r in batch]
+        assert [r.return_value["name"] for r in flat] == [
+            f"test_seed_{s}_gmm_{g}" for s in (1, 2, 3) for g in ("t", "f")
+        ]
+        assert all(r.return_value["status"] == "succeeded" for r in flat)
+        assert all(o[-1].startswith("launch.job=") for o in (r.overrides for r in flat))
+        assert len({r.working_dir for r in flat}) == 6
+        assert (Path(sweep.temp_dir) / "multirun.yaml").exists()
