@@ -36,5 +36,5 @@ def test_run_mode_batches_of_max_batch_size(hydra_sweep_runner, tmpdir):
         ]
         assert all(r.return_value["status"] == "succeeded" for r in flat)
         assert all(o[-1].startswith("launch.job=") for o in (r.overrides for r in flat))
-        assert len({r.working_dir for r in flat}) == 6
+        assert len({r.hydra_cfg.hydra.runtime.output_dir for r in flat}) == 6
         assert (Path(sweep.temp_dir) / "multirun.yaml").exists()
