@@ -63,14 +63,6 @@ def group_sizes(params: Sequence[Param]) -> Dict[Hashable, int]:
     return sizes
 
 
-def count_runs(params: Sequence[Param]) -> int:
-    """How many runs the sweep expands to (1 for a sweep without params)."""
-    total = 1
-    for size in group_sizes(params).values():
-        total *= size
-    return total
-
-
 def expand_groups(params: Sequence[Param]) -> Iterator[Choice]:
     """Yield each run's value indices, in robomimic's order, without materialising the sweep."""
     sizes = group_sizes(params)

@@ -98,11 +98,11 @@ class RobomimicSweeper(Sweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         overrides = parser.parse_overrides(arguments)
         groups = set(self.hydra_context.config_loader.list_groups(""))
-        plan = make_plan(self.config, overrides, groups)
         options = LaunchOptions.from_mapping(
             OmegaConf.to_container(self.config.launch, resolve=True),  # type: ignore[arg-type]
             cwd=Path.cwd(),
         )
+        plan = make_plan(self.config, overrides, groups, options.wandb_proj_name)
         count = validate_runs(plan, options)
         if options.mode == "script":
             emit_script(plan, options)
@@ -214,7 +214,9 @@ def print_summary(rows: List[Dict[str, Any]], files: SweepFiles, limit: int = 50
         print(f"({len(rows) - len(shown)} more runs did not fail; all runs: {files.manifest})")
 
 
-def make_plan(config: DictConfig, overrides: Sequence[Override], groups: Set[str]) -> SweepPlan:
+def make_plan(
+    config: DictConfig, overrides: Sequence[Override], groups: Set[str], wandb_proj_name: str
+) -> SweepPlan:
     """The sweep the composed app config and the command line describe, fully checked."""
     swept, fixed = split_sweeps(overrides)
     for override in swept:
@@ -265,7 +267,7 @@ def make_plan(config: DictConfig, overrides: Sequence[Override], groups: Set[str
         base_name=base_run_name(base, source),
         params=params,
         base_config_file=base_config_file,
-        wandb_proj_name=str(config.launch.wandb_proj_name),
+        wandb_proj_name=wandb_proj_name,
     )
 
 

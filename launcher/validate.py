@@ -66,7 +66,7 @@ class _ExistingFiles:
         self.render = ConfigRenderer(plan).text
         self.options = options
         self.check_configs = options.config_dir.is_dir()
-        self.check_script = options.script_file.exists()
+        self.check_script = options.mode == "script" and options.script_file.exists()
         self.script_hash = hashlib.sha256(SCRIPT_HEADER.encode())
         self.conflicts: List[Path] = []
 
@@ -81,7 +81,7 @@ class _ExistingFiles:
 
     def raise_on_conflicts(self) -> None:
         script = self.options.script_file
-        if self.check_script and self.options.mode == "script":
+        if self.check_script:
             if hashlib.sha256(script.read_bytes()).digest() != self.script_hash.digest():
                 self.conflicts.append(script)
         if not self.conflicts:
