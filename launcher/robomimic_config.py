@@ -40,8 +40,8 @@ def get_value(config: Dict[str, Any], key: str, default: Any = None) -> Any:
 def base_run_name(base: Dict[str, Any], source: str) -> str:
     """The base config's ``experiment.name``, which every run name starts with."""
     name = get_value(base, "experiment.name")
-    if not isinstance(name, str) or not name:
-        raise SweepError(f"{source}: 'experiment.name' must be a non-empty string, got {name!r}")
+    if not isinstance(name, str):
+        raise SweepError(f"{source}: 'experiment.name' must be a string, got {name!r}")
     return name
 
 

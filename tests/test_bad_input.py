@@ -148,8 +148,19 @@ def test_run_names_unusable_as_file_names(tmp_path, values, value_names, reason)
                                          "k", 0, values, **kw)])
 
 
-def test_empty_base_name_is_refused(tmp_path):
-    refuse(tmp_path, ["train.seed=1,2", "experiment.name=''"], "'experiment.name' must be a non-empty string")
+def test_empty_base_name_gives_robomimics_names_and_an_empty_run_name_is_refused(tmp_path):
+    out = tmp_path / "out"
+    run_app(["train.seed=1,2", "experiment.name=''", f"launch.config_dir={out}",
+             f"launch.script_file={out / 'run.sh'}", f"hydra.sweep.dir={tmp_path / 'sd'}"])
+    assert sorted(p.name for p in out.glob("*.json")) == ["_seed_1.json", "_seed_2.json"]
+    refuse(tmp_path / "unnamed", ["train.seed=tag(name:,choice(1))", "experiment.name=''"],
+           "run name '' cannot be a file name")
+
+
+def test_base_json_without_experiment_name_is_refused(tmp_path):
+    (tmp_path / "b.json").write_text(json.dumps({"algo_name": "bc", "train": {"seed": 1}}))
+    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'b.json'}"],
+           "b.json: 'experiment.name' must be a string, got None")
 
 
 def test_same_key_twice_in_a_sweep_file(tmp_path):
