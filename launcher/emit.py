@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, List, Optional, TextIO, Tuple
 
-
 from launcher.render import ConfigRenderer
 
 if TYPE_CHECKING:
@@ -44,6 +43,11 @@ def atomic_write(path: Path, text: str) -> None:
 def train_command(train_script: str, config_path: str) -> str:
     """robomimic's ``python train.py --config <json>``, quoted only where the shell needs it."""
     return f"python {shlex.quote(train_script)} --config {shlex.quote(config_path)}"
+
+
+def script_line(options: "LaunchOptions", file_name: str) -> str:
+    """The script's line for the run whose config is ``<config_dir>/<file_name>``."""
+    return train_command(options.train_script, os.path.join(options.config_dir, file_name)) + "\n"
 
 
 class ConfigWriter:
@@ -143,11 +147,10 @@ def emit_script(plan: "SweepPlan", options: "LaunchOptions") -> None:
     try:
         with atomic_file(options.script_file, mode=0o755) as script:
             script.write(SCRIPT_HEADER)
-            config_dir = str(options.config_dir)
             for name, choice in plan.runs():
                 file_name = f"{name}.json"
                 writer.write(file_name, render(name, choice))
-                script.write(train_command(options.train_script, os.path.join(config_dir, file_name)) + "\n")
+                script.write(script_line(options, file_name))
             writer.close()
     except BaseException:
         writer.abort()

@@ -10,7 +10,17 @@ from launcher.emit import atomic_write
 from launcher.errors import SweepError
 from launcher.robomimic_config import config_json, get_value
 from launcher.schema import Schema
-from launcher.state import FAILED, RUNNING, SUCCEEDED, SweepFiles, append_event, done_marker, load_plan, mark_done
+from launcher.state import (
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    JobSettings,
+    SweepFiles,
+    append_event,
+    done_marker,
+    load_plan,
+    mark_done,
+)
 from launcher.sweep import run_name
 from launcher.training import resolve_output_dir, run_training
 
@@ -25,6 +35,11 @@ def output_dir_setting(config: Dict[str, Any]) -> str:
     if value is None:
         value = Schema.for_algo(config["algo_name"], "config").defaults["train"]["output_dir"]
     return str(value)
+
+
+def output_root(config: Dict[str, Any], settings: JobSettings) -> Path:
+    """The folder holding ``<run name>/<timestamp>/`` for this run config, as its train script sees it."""
+    return resolve_output_dir(output_dir_setting(config), Path(settings.train_script), Path(settings.cwd))
 
 
 def run_subfolders(folder: Path) -> List[Path]:
@@ -50,11 +65,11 @@ def run_job(cfg: DictConfig) -> Dict[str, Any]:
     config_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(config_path, text)
 
-    train_script, cwd = Path(settings.train_script), Path(settings.cwd)
-    runs_of_name = resolve_output_dir(output_dir_setting(config), train_script, cwd) / name
+    root = output_root(config, settings)
+    runs_of_name = root / name
     before = set(run_subfolders(runs_of_name))
     append_event(files, {"name": name, "status": RUNNING, "started": time.time()})
-    result = run_training(train_script, config_path, files.log(name), cwd)
+    result = run_training(Path(settings.train_script), config_path, files.log(name), Path(settings.cwd))
     new = [p for p in run_subfolders(runs_of_name) if p not in before]
     output_dir = str(new[-1]) if new else None
 
@@ -68,7 +83,7 @@ def run_job(cfg: DictConfig) -> Dict[str, Any]:
     }
     if result.succeeded:
         # Recorded only now: an interrupted or failed run is never taken as finished.
-        mark_done(done_marker(runs_of_name.parent, name, text), {**outcome, "config": str(config_path)})
+        mark_done(done_marker(root, name, text), {**outcome, "config": str(config_path)})
     append_event(files, outcome)
     if not result.succeeded:
         raise RunFailed(f"{name}: {result.reason}; see {files.log(name)}")

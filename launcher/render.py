@@ -11,6 +11,7 @@ If the skeleton cannot stand for every run (a param overlaps another param's key
 or one the generator sets itself, so the document's shape could change with the
 values) we fall back to building and encoding each run's config.
 """
+import dataclasses
 import json
 import uuid
 from typing import Any, Callable, List, Optional, Sequence
@@ -68,34 +69,25 @@ class ConfigRenderer:
             Param(key=p.key, name=p.name, group=p.group, values=[m]) for p, m in zip(plan.params, param_markers)
         ]
         try:
-            skeleton = plan.__class__(
-                base=plan.base,
-                base_name=plan.base_name,
-                params=skeleton_params,
-                base_config_file=plan.base_config_file,
-                wandb_proj_name=plan.wandb_proj_name,
-            ).run_config(name_marker, (0,) * len(skeleton_params))
+            skeleton = dataclasses.replace(plan, params=skeleton_params).run_config(
+                name_marker, (0,) * len(skeleton_params)
+            )
             skeleton["meta"]["hp_values"] = hp_marker
         except Exception:
             return None  # the slow path reports whatever is wrong, with context
         text = config_json(skeleton)
+        if any(text.count(json.dumps(m)) != 1 for m in markers):
+            return None
+        # Split in document order, remembering each slot's line indentation.
+        slots = sorted(markers, key=lambda m: text.index(json.dumps(m)))
         pieces: List[str] = []
         indents: List[str] = []
-        slots: List[str] = []
         rest = text
-        for marker in markers:
-            quoted = json.dumps(marker)
-            if text.count(quoted) != 1:
-                return None
-        # Split in document order, remembering each slot's line indentation.
-        order = sorted(markers, key=lambda m: text.index(json.dumps(m)))
-        for marker in order:
+        for marker in slots:
             before, _, rest = rest.partition(json.dumps(marker))
             pieces.append(before)
-            line_start = (pieces[-1].rfind("\n") + 1)
-            line = pieces[-1][line_start:]
+            line = before[before.rfind("\n") + 1:]
             indents.append(line[: len(line) - len(line.lstrip(" "))])
-            slots.append(marker)
         pieces.append(rest)
 
         slot_index = {marker: i for i, marker in enumerate(slots)}

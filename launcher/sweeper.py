@@ -29,7 +29,7 @@ from launcher.keys import normalize_key
 from launcher.robomimic_config import base_run_name
 from launcher.schema import Schema
 from launcher.sweep import Param, add_param, param_from_entry
-from launcher.job import output_dir_setting
+from launcher.job import output_root
 from launcher.progress import ProgressMonitor, SweepProgress, format_duration
 from launcher.render import ConfigRenderer
 from launcher.robomimic_config import get_value
@@ -45,7 +45,7 @@ from launcher.state import (
     save_plan,
 )
 from launcher.sweep import Choice
-from launcher.training import resolve_output_dir, resolve_train_script
+from launcher.training import resolve_train_script
 from launcher.validate import validate_runs
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class RobomimicSweeper(Sweeper):
         self.hydra_context: Optional[HydraContext] = None
         self.config: Optional[DictConfig] = None
         self.launcher: Optional[Launcher] = None
+        self.cwd = Path.cwd()
 
     def setup(
         self,
@@ -98,9 +99,11 @@ class RobomimicSweeper(Sweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         overrides = parser.parse_overrides(arguments)
         groups = set(self.hydra_context.config_loader.list_groups(""))
+        # Where the sweep was started: relative paths in launch.* and hydra.sweep.dir count from here.
+        self.cwd = Path(self.config.hydra.runtime.cwd)
         options = LaunchOptions.from_mapping(
             OmegaConf.to_container(self.config.launch, resolve=True),  # type: ignore[arg-type]
-            cwd=Path.cwd(),
+            cwd=self.cwd,
         )
         plan = make_plan(self.config, overrides, groups, options.wandb_proj_name)
         count = validate_runs(plan, options)
@@ -115,13 +118,12 @@ class RobomimicSweeper(Sweeper):
     def _launch_runs(self, plan: SweepPlan, options: LaunchOptions, fixed: List[str]) -> Any:
         """Run mode: one Hydra job per run that has not finished yet."""
         assert self.config is not None and self.launcher is not None
-        cwd = Path.cwd()
         settings = JobSettings(
             config_dir=str(options.config_dir),
-            train_script=str(resolve_train_script(options.train_script, cwd)),
-            cwd=str(cwd),
+            train_script=str(resolve_train_script(options.train_script, self.cwd)),
+            cwd=str(self.cwd),
         )
-        files = SweepFiles(Path(self.config.hydra.runtime.cwd) / str(self.config.hydra.sweep.dir))
+        files = SweepFiles(self.cwd / str(self.config.hydra.sweep.dir))
         rows, to_launch = plan_run_mode(plan, options, settings, files)
         files.sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, files.sweep_dir / "multirun.yaml")
@@ -169,7 +171,7 @@ def plan_run_mode(
     """
     rows: List[Dict[str, Any]] = []
     to_launch: List[Tuple[int, str, Choice]] = []
-    train_script, cwd = Path(settings.train_script), Path(settings.cwd)
+    cwd = Path(settings.cwd)
     render = ConfigRenderer(plan).text
     for index, (name, choice) in enumerate(plan.runs()):
         text = render(name, choice)
@@ -180,8 +182,7 @@ def plan_run_mode(
                 f"train.data: {data} does not exist (run {name}); robomimic's train.py would fail "
                 "on it. Point train.data at your hdf5 dataset."
             )
-        output_root = resolve_output_dir(output_dir_setting(config), train_script, cwd)
-        marker = read_marker(done_marker(output_root, name, text))
+        marker = read_marker(done_marker(output_root(config, settings), name, text))
         row = {
             "index": index,
             "name": name,

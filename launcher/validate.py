@@ -3,7 +3,7 @@ import hashlib
 from pathlib import Path
 from typing import List, Optional, Set
 
-from launcher.emit import SCRIPT_HEADER, train_command
+from launcher.emit import SCRIPT_HEADER, script_line
 from launcher.errors import SweepError
 from launcher.plan import LaunchOptions, SweepPlan
 from launcher.render import ConfigRenderer
@@ -71,10 +71,10 @@ class _ExistingFiles:
         self.conflicts: List[Path] = []
 
     def add_run(self, name: str, choice: Choice) -> None:
-        path = self.options.config_dir / f"{name}.json"
+        file_name = f"{name}.json"
         if self.check_script:
-            line = train_command(self.options.train_script, str(path)) + "\n"
-            self.script_hash.update(line.encode())
+            self.script_hash.update(script_line(self.options, file_name).encode())
+        path = self.options.config_dir / file_name
         if self.check_configs and path.exists():
             if path.read_text() != self.render(name, choice):
                 self.conflicts.append(path)

@@ -8,7 +8,6 @@ from launcher.errors import SweepError
 from launcher.overrides import param_from_override
 from launcher.sweep import Param
 from tests.helpers import config_files, run_app, run_app_failing, script_lines
-from tests.test_parity import SEED_SWEEP
 
 # The seed sweep written as overrides alone.
 SEED_ON_THE_COMMAND_LINE = [
