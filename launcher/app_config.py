@@ -1,37 +1,83 @@
-"""Reading the app config: which keys are ours, which are robomimic's, and base JSON files."""
-import json
-from typing import Any, Dict
+"""Reading the composed app config and the command line into plain values.
+
+The only module besides the overrides and the Hydra plugin that knows OmegaConf:
+everything after it (the plan, the checks, the files, run mode) takes plain dicts
+and lists, so it can be tested in milliseconds without composing a config. An
+interpolation that does not resolve becomes a :class:`SweepError` naming its key.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from launcher.errors import SweepError
+from launcher.core.errors import SweepError
+from launcher.core.params import Param
+from launcher.options import LaunchOptions
+from launcher.overrides import FixedOverride, fixed_override, param_from_override
 
 # Top-level keys of the app config that are not robomimic's.
 OWN_KEYS = ("base_config", "launch", "sweep", "hydra")
 
 
+@dataclass(frozen=True)
+class SweepRequest:
+    """What the user asked for, as plain values: the input of :func:`launcher.plan.make_plan`."""
+
+    robomimic: Dict[str, Any]  # the composed robomimic config (algo=..., obs=..., overrides)
+    base_config: Optional[str]  # base_config=PATH, as typed
+    sweep_file: Optional[Dict[str, Any]]  # the `sweep` section (sweep=NAME), or None
+    cli_params: List[Param]  # swept command-line overrides, in command-line order
+    fixed: List[FixedOverride]  # plain robomimic overrides, in command-line order
+    options: LaunchOptions
+    cwd: Path  # where the sweep was started; relative paths count from here
+
+
+def plain(config: Any, where: str) -> Any:
+    """``config`` resolved to plain containers; a broken interpolation names its key."""
+    try:
+        return OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or where
+        raise SweepError(f"{key}: {_first_line(e)}") from None
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
 def robomimic_section(config: DictConfig) -> Dict[str, Any]:
-    """The robomimic config inside the composed app config, as a plain dict in robomimic's order."""
+    """The robomimic config inside the composed app config, in robomimic's key order."""
     own = set(OWN_KEYS)
     section = OmegaConf.masked_copy(config, [k for k in config.keys() if k not in own])
-    return OmegaConf.to_container(section, resolve=True)  # type: ignore[return-value]
+    return plain(section, "the composed config")
 
 
-def load_base_json(path: str) -> Dict[str, Any]:
-    """A user's robomimic JSON, as ``hyperparam_helper.py --config`` reads it."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise SweepError(f"base_config: no such file: {path}") from None
-    except OSError as e:
-        raise SweepError(f"base_config: cannot read {path}: {e.strerror}") from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SweepError(
-            f"base_config: {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
-        ) from None
-    if not isinstance(config, dict):
-        raise SweepError(f"base_config: {path} must hold a JSON object, not {type(config).__name__}")
-    return config
+def read_request(config: DictConfig, overrides: Sequence[Any], groups: Set[str], cwd: Path) -> SweepRequest:
+    """The sweep the composed config and the command line describe."""
+    robomimic = robomimic_section(config)
+    swept = [o for o in overrides if o.is_sweep_override()]
+    for override in swept:
+        key = override.key_or_group
+        if key in groups or key.split(".")[0] in OWN_KEYS:
+            raise SweepError(
+                f"'{override.input_line}': only robomimic config values can be swept, "
+                f"not '{key}'; run one sweep per choice instead"
+            )
+    fixed = [
+        fixed_override(o) for o in overrides
+        if not o.is_sweep_override() and o.key_or_group not in groups
+        and o.key_or_group.split(".")[0] in robomimic
+    ]
+    sweep = config.get("sweep")
+    base_config = config.get("base_config")
+    return SweepRequest(
+        robomimic=robomimic,
+        base_config=None if base_config is None else str(base_config),
+        sweep_file=None if sweep is None else plain(sweep, "sweep"),
+        cli_params=[param_from_override(o) for o in swept],
+        fixed=fixed,
+        options=LaunchOptions.from_mapping(plain(config.launch, "launch"), cwd),
+        cwd=cwd,
+    )

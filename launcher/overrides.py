@@ -16,14 +16,13 @@ An untagged sweep (``train.seed=1,2,3``) is its own group, named after the last
 part of its key (``seed``).
 """
 from dataclasses import dataclass
-from typing import Any, Dict, Hashable, List, Sequence
+from typing import Any, Dict, Hashable
 
-from hydra.core.override_parser.types import Override, OverrideType
+from hydra.core.override_parser.types import Override, OverrideType, QuotedString
 
-from launcher.errors import SweepError
-from launcher.keys import split_key
-from launcher.robomimic_config import set_value
-from launcher.sweep import Param
+from launcher.core.errors import SweepError
+from launcher.core.keys import split_key
+from launcher.core.params import Param
 
 TAG_FIELDS = ("group", "name", "value_names")
 VALUE_NAME_SEPARATOR = "|"
@@ -62,7 +61,7 @@ def param_from_override(override: Override) -> Param:
         raise SweepError(f"'{line}': a deletion cannot be swept")
     key = override.key_or_group
     tags = parse_tags(override)
-    values = list(override.sweep_iterator())
+    values = [plain_value(v) for v in override.sweep_iterator()]
     value_names = None
     if "value_names" in tags:
         value_names = tags["value_names"].split(VALUE_NAME_SEPARATOR)
@@ -87,23 +86,32 @@ class OwnGroup:
         return f"<own group of {self.key}>"
 
 
-def apply_override(config: Dict[str, Any], override: Override) -> None:
-    """Apply a non-swept ``key=value`` / ``+key=value`` / ``~key`` to a plain config dict."""
-    key = override.key_or_group
-    if override.type == OverrideType.DEL:
-        parts = split_key(key)
-        node: Any = config
-        for part in parts[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or parts[-1] not in node:
-            raise SweepError(f"'{override.input_line}': no key '{key}' to delete")
-        del node[parts[-1]]
-        return
-    set_value(config, key, override.value())
+@dataclass(frozen=True)
+class FixedOverride:
+    """A plain ``key=value`` / ``+key=value`` / ``~key`` on robomimic's config, as plain data."""
+
+    key: str
+    value: Any
+    delete: bool
+    line: str  # as typed, for messages
 
 
-def split_sweeps(overrides: Sequence[Override]) -> "tuple[List[Override], List[Override]]":
-    """(swept overrides, fixed overrides), each in command-line order."""
-    swept = [o for o in overrides if o.is_sweep_override()]
-    fixed = [o for o in overrides if not o.is_sweep_override()]
-    return swept, fixed
+def fixed_override(override: Override) -> FixedOverride:
+    delete = override.type == OverrideType.DEL
+    return FixedOverride(
+        key=override.key_or_group,
+        value=None if delete else plain_value(override.value()),
+        delete=delete,
+        line=override.input_line,
+    )
+
+
+def plain_value(value: Any) -> Any:
+    """A parsed override value with Hydra's quoted strings turned into plain ``str``."""
+    if isinstance(value, QuotedString):
+        return value.text
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    return value

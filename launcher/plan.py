@@ -1,90 +1,154 @@
-"""A whole sweep, ready to expand: base config, params and where its files go.
+"""From what the user asked for to a checked :class:`SweepPlan`.
 
-Pure: built from plain values, so it can be tested without Hydra.
+The base document (composed defaults, or a base JSON with the command line's
+overrides applied), the sweep file's params then the command line's, each key
+and value checked against robomimic's schema. Plain values in, plain values
+out: no Hydra here (see :mod:`launcher.app_config` for the reading).
 """
-import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+import json
+from typing import Any, Dict, List, Optional
 
-from launcher.errors import SweepError
-from launcher.robomimic_config import build_run_config
-from launcher.sweep import Choice, Param, expand_groups, join_name, name_fragments
+from launcher.app_config import SweepRequest
+from launcher.core.document import base_run_name
+from launcher.core.errors import SweepError
+from launcher.core.keys import delete_value, normalize_key, set_value
+from launcher.core.params import Param, add_param, param_from_entry
+from launcher.core.plan import SweepPlan
+from launcher.core.schema import Schema
+from launcher.overrides import FixedOverride
 
-LAUNCH_MODES = ("script", "run")
+# The fields a sweep file may have at its top level.
+SWEEP_FILE_FIELDS = ("params",)
 
 
-@dataclass(frozen=True)
-class LaunchOptions:
-    """The ``launch`` section of the app config."""
+def make_plan(request: SweepRequest) -> SweepPlan:
+    """The sweep ``request`` describes, every key and value checked."""
+    if request.base_config is not None:
+        base, schema, source = _base_from_json(request.base_config, request.fixed)
+    else:
+        schema = Schema.for_algo(request.robomimic.get("algo_name"), source="algo_name")
+        for override in request.fixed:
+            _check_fixed(schema, override)
+        base, source = request.robomimic, "the composed config"
+        schema.check_config(base, source=source)
 
-    mode: str
-    config_dir: Path
-    script_file: Path
-    train_script: str
-    wandb_proj_name: str
-    overwrite: bool = False
-    rerun: bool = False
+    params = sweep_params(request.sweep_file, request.cli_params)
+    for param in params:
+        schema.check_key(param.key, source=param.origin)
+        for i, value in enumerate(param.values):
+            schema.check(param.key, value, source=f"{param.origin} value {i + 1}")
+    swept_keys = {normalize_key(p.key) for p in params}
+    for override in request.fixed:
+        if normalize_key(override.key) in swept_keys:
+            raise SweepError(
+                f"'{override.line}' fixes '{override.key}', which the sweep varies; "
+                "drop it from the sweep or sweep it on the command line"
+            )
+    return SweepPlan(
+        base=base,
+        base_name=base_run_name(base, source),
+        params=params,
+        base_config_file=request.base_config,
+        wandb_proj_name=request.options.wandb_proj_name,
+    )
 
-    @staticmethod
-    def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
-        mode = launch.get("mode")
-        if mode not in LAUNCH_MODES:
-            raise SweepError(f"launch.mode must be one of {list(LAUNCH_MODES)}, got {mode!r}")
-        paths = {}
-        for field in ("config_dir", "script_file"):
-            value = launch.get(field)
-            if not isinstance(value, str) or not value:
-                raise SweepError(f"launch.{field} must be a path, got {value!r}")
-            # Absolute, so the script runs from any folder, as robomimic's does.
-            paths[field] = Path(os.path.abspath(cwd / os.path.expanduser(value)))
-        train_script = launch.get("train_script")
-        if not isinstance(train_script, str) or not train_script:
-            raise SweepError(f"launch.train_script must be a path, got {train_script!r}")
-        wandb_proj_name = launch.get("wandb_proj_name")
-        if not isinstance(wandb_proj_name, str):
-            raise SweepError(f"launch.wandb_proj_name must be a string, got {wandb_proj_name!r}")
-        flags = {}
-        for flag in ("overwrite", "rerun"):
-            flags[flag] = launch.get(flag, False)
-            if not isinstance(flags[flag], bool):
-                raise SweepError(f"launch.{flag} must be true or false, got {flags[flag]!r}")
-        return LaunchOptions(
-            **flags,
-            mode=mode,
-            config_dir=paths["config_dir"],
-            script_file=paths["script_file"],
-            train_script=train_script,
-            wandb_proj_name=wandb_proj_name,
+
+def _base_from_json(path: str, fixed: List[FixedOverride]):
+    base = load_base_json(path)
+    if "algo_name" not in base:
+        raise SweepError(f"base_config: {path} has no 'algo_name' (robomimic's train.py needs it)")
+    schema = Schema.for_algo(base["algo_name"], source=f"base_config {path}")
+    schema.check_config(base, source=path)
+    for override in fixed:
+        _check_fixed(schema, override)
+        _apply_fixed(base, override)
+    return base, schema, path
+
+
+def _check_fixed(schema: Schema, override: FixedOverride) -> None:
+    if not override.delete:
+        schema.check(override.key, override.value, source=f"'{override.line}'")
+
+
+def _apply_fixed(config: Dict[str, Any], override: FixedOverride) -> None:
+    if override.delete:
+        if not delete_value(config, override.key):
+            raise SweepError(f"'{override.line}': no key '{override.key}' to delete")
+        return
+    set_value(config, override.key, override.value)
+
+
+def load_base_json(path: str) -> Dict[str, Any]:
+    """A user's robomimic JSON, as ``hyperparam_helper.py --config`` reads it."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise SweepError(f"base_config: no such file: {path}") from None
+    except OSError as e:
+        raise SweepError(f"base_config: cannot read {path}: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SweepError(
+            f"base_config: {path} is not UTF-8 text (byte {e.start}); save it as UTF-8 JSON"
+        ) from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SweepError(
+            f"base_config: {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+        ) from None
+    if not isinstance(config, dict):
+        raise SweepError(f"base_config: {path} must hold a JSON object, not {type(config).__name__}")
+    return config
+
+
+def sweep_params(sweep_file: Optional[Dict[str, Any]], cli_params: List[Param]) -> List[Param]:
+    """The sweep file's params, then the command line's, in robomimic's add_param order."""
+    file_params = [
+        param_from_entry(entry, where=f"sweep.params[{i}]")
+        for i, entry in enumerate(_sweep_file_entries(sweep_file))
+    ]
+    for params in (file_params, cli_params):
+        seen: Dict[str, Param] = {}
+        for param in params:
+            key = normalize_key(param.key)
+            if key in seen:
+                raise SweepError(
+                    f"{param.origin}: key '{param.key}' is already swept by {seen[key].origin}; "
+                    "list each key once (robomimic would silently keep only the last)"
+                )
+            seen[key] = param
+    params = list(file_params)
+    for param in cli_params:
+        # A command-line sweep of a key the sweep file has replaces it in place,
+        # as re-adding a key does in robomimic.
+        add_param(params, param)
+    if not params:
+        raise SweepError(
+            "the sweep is empty: pick a sweep file with sweep=NAME (conf/sweep/ or "
+            "--config-dir DIR with DIR/sweep/NAME.yaml) or sweep a key, e.g. train.seed=1,2,3"
         )
+    return params
 
 
-@dataclass(frozen=True)
-class SweepPlan:
-    """Everything needed to produce any run's name and JSON document."""
-
-    base: Dict[str, Any]
-    base_name: str
-    params: Sequence[Param]
-    base_config_file: Optional[str]
-    wandb_proj_name: str
-
-    def runs(self) -> Iterator[Tuple[str, Choice]]:
-        """(run name, value indices) for every run, in robomimic's order."""
-        fragments = name_fragments(self.params)
-        for choice in expand_groups(self.params):
-            yield join_name(self.base_name, fragments, choice), choice
-
-    def run_config(self, name: str, choice: Choice) -> Dict[str, Any]:
-        return build_run_config(
-            self.base,
-            self.params,
-            choice,
-            name,
-            self.base_config_file,
-            self.wandb_proj_name,
+def _sweep_file_entries(sweep_file: Optional[Dict[str, Any]]) -> List[Any]:
+    if sweep_file is None:
+        return []
+    if not isinstance(sweep_file, dict):
+        raise SweepError(f"the sweep file must be a mapping with 'params', got {sweep_file!r}")
+    unknown = sorted(set(sweep_file) - set(SWEEP_FILE_FIELDS))
+    if unknown:
+        raise SweepError(
+            f"the sweep file has unknown top-level field(s) {unknown}; allowed: {list(SWEEP_FILE_FIELDS)}"
         )
-
-    def assignments(self, choice: Choice) -> List[Tuple[str, Any]]:
-        """(key, value) of each param for one run, in sweep order."""
-        return [(p.key, p.values[i]) for p, i in zip(self.params, choice)]
+    if "params" not in sweep_file:
+        raise SweepError(
+            "the sweep file has no 'params': list the swept keys under params: "
+            "(each with key, name, group, values), see conf/sweep/bc_rnn_hyper.yaml"
+        )
+    entries = sweep_file["params"]
+    if not isinstance(entries, list):
+        raise SweepError(f"sweep.params must be a list of params, got {entries!r}")
+    return entries

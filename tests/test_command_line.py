@@ -4,9 +4,9 @@ import json
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from launcher.errors import SweepError
+from launcher.core.errors import SweepError
 from launcher.overrides import param_from_override
-from launcher.sweep import Param
+from launcher.core.params import Param
 from tests.helpers import config_files, run_app, run_app_failing, script_lines
 
 # The seed sweep written as overrides alone.
@@ -104,12 +104,14 @@ def test_fixing_a_swept_key_is_refused(tmp_path):
     assert not any(tmp_path.rglob("*.json"))
 
 
-def test_without_multirun_says_to_use_dash_m(tmp_path):
+def test_without_dash_m_the_app_still_sweeps_and_leaves_no_outputs_folder(tmp_path):
     import subprocess
     import sys
 
     from tests.helpers import RUN_PY
 
-    proc = subprocess.run([sys.executable, RUN_PY, "sweep=bc_rnn_hyper", f"hydra.run.dir={tmp_path}"],
-                          capture_output=True, text=True)
-    assert proc.returncode != 0 and "run it with -m" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, RUN_PY, "sweep=bc_rnn_hyper", "hydra.sweep.dir=sd"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "sd" / "configs").glob("*.json"))) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sd"]  # no stray outputs/ folder

@@ -5,7 +5,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from launcher.app_config import robomimic_section
-from launcher.refresh_conf import ALGORITHMS, generate
+from tools.refresh_conf import ALGORITHMS, generate
 from tests.helpers import REPO, robomimic_default
 
 

@@ -2,7 +2,7 @@
 from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
 
-from hydra_plugins.robomimic_sweeper import RobomimicSweeper
+from hydra_plugins.robomimic_sweeper.robomimic_sweeper import RobomimicSweeper
 
 
 def test_discovery():
@@ -17,4 +17,4 @@ def test_primary_config_selects_the_sweeper():
 
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("config", return_hydra_config=True)
-    assert cfg.hydra.sweeper._target_ == "hydra_plugins.robomimic_sweeper.RobomimicSweeper"
+    assert cfg.hydra.sweeper._target_ == "hydra_plugins.robomimic_sweeper.robomimic_sweeper.RobomimicSweeper"

@@ -1,10 +1,10 @@
 """The fast renderer writes byte for byte what building and encoding each config writes."""
 import pytest
 
-from launcher.plan import SweepPlan
-from launcher.render import ConfigRenderer, template_applies
-from launcher.robomimic_config import config_json
-from launcher.sweep import Param, param_from_entry
+from launcher.core.plan import SweepPlan
+from launcher.core.render import ConfigRenderer, template_applies
+from launcher.core.document import config_json
+from launcher.core.params import Param, param_from_entry
 from tests.helpers import robomimic_default
 from tests.test_parity import AWKWARD_SWEEP, OBS_SWEEP, SEED_SWEEP
 

@@ -7,8 +7,8 @@ from typing import List, Sequence
 import pandas as pd
 import pytest
 
-from launcher.errors import SweepError
-from launcher.training import resolve_train_script
+from launcher.core.errors import SweepError
+from launcher.options import robomimic_train_script
 from tests.helpers import REPO, config_files, run_app, run_app_failing
 
 DATA = Path(__file__).parent / "data"
@@ -96,7 +96,7 @@ def test_a_prompt_gets_one_answer_then_end_of_file(tmp_path):
     "script, reason",
     [
         ("exit_nonzero_train.py", "exit code 3"),
-        ("robomimic_crash_train.py", "run failed with error:"),
+        ("robomimic_crash_train.py", "CUDA out of memory"),
     ],
 )
 def test_failed_runs_fail_the_sweep_with_a_summary_and_are_not_recorded(tmp_path, script, reason):
@@ -142,13 +142,13 @@ def test_train_script_robomimic_without_robomimic_is_a_clear_error(monkeypatch, 
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     with pytest.raises(SweepError, match="needs robomimic installed"):
-        resolve_train_script("robomimic", tmp_path)
+        robomimic_train_script()
 
 
 def test_train_script_robomimic_resolves_the_installed_train_py(tmp_path):
     import robomimic
 
-    assert resolve_train_script("robomimic", tmp_path) == Path(robomimic.__file__).parent / "scripts" / "train.py"
+    assert robomimic_train_script() == Path(robomimic.__file__).parent / "scripts" / "train.py"
 
 
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])

@@ -4,9 +4,9 @@ from typing import Any, List
 
 import pytest
 
-from launcher.errors import SweepError
-from launcher.robomimic_config import build_run_config, config_json
-from launcher.sweep import Param, add_param, expand_groups, hp_meta, run_name
+from launcher.core.errors import SweepError
+from launcher.core.document import build_run_config, config_json
+from launcher.core.params import Param, add_param, expand_groups, hp_meta, run_name
 
 
 def robomimic_generator(params: List[Param]):

@@ -6,8 +6,8 @@ sub-configs robomimic leaves open (``observation.modalities.obs``,
 ``observation.encoder``, the ``*_kwargs`` dicts, ...). We check the same rule, and
 the value types, before anything is written or launched.
 
-The defaults and open paths come from ``launcher/robomimic_schema.json``, written
-by ``python -m launcher.refresh_conf`` from robomimic itself.
+The defaults and open paths come from ``launcher/core/robomimic_schema.json``, written
+by ``python -m tools.refresh_conf`` from robomimic itself.
 """
 import difflib
 import json
@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from launcher.errors import SweepError
-from launcher.keys import split_key
+from launcher.core.errors import SweepError
+from launcher.core.keys import split_key
 
 SCHEMA_FILE = Path(__file__).with_name("robomimic_schema.json")
 

@@ -6,35 +6,9 @@ import copy
 import json
 from typing import Any, Dict, Optional, Sequence
 
-from launcher.errors import SweepError
-from launcher.keys import split_key
-from launcher.sweep import Choice, Param, hp_meta
-
-def set_value(config: Dict[str, Any], key: str, value: Any) -> None:
-    """robomimic's ``set_value_for_key``: a new leaf goes last, an existing one keeps its place.
-
-    Unlike robomimic, a missing parent section is created instead of raising
-    ``KeyError``: partial base JSONs leave out whole sections that a run may still set.
-    """
-    node = config
-    parts = split_key(key)
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None and part not in node:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise SweepError(f"cannot set '{key}': '{part}' holds {child!r}, not a section")
-        node = child
-    node[parts[-1]] = value
-
-
-def get_value(config: Dict[str, Any], key: str, default: Any = None) -> Any:
-    node: Any = config
-    for part in split_key(key):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node
+from launcher.core.errors import SweepError
+from launcher.core.keys import get_value, set_value
+from launcher.core.params import Choice, Param, hp_meta
 
 
 def base_run_name(base: Dict[str, Any], source: str) -> str:

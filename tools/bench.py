@@ -1,6 +1,6 @@
 """Benchmark: our script mode against robomimic 0.3.0's ConfigGenerator, and run-mode overhead.
 
-    python -m launcher.bench [--sizes 100 1000 10000] [--repeat 3] [--dirs DIR ...] [--run-mode-runs 16]
+    python -m tools.bench [--sizes 100 1000 10000] [--repeat 3] [--dirs DIR ...] [--run-mode-runs 16]
 
 Each size N = 10^k runs is a sweep of k groups of 10 values over a full bc base
 (robomimic's ``config_factory("bc")``). Both generators run as whole processes

@@ -8,8 +8,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Dict, Hashable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from launcher.errors import SweepError
-from launcher.keys import normalize_key
+from launcher.core.errors import SweepError
+from launcher.core.keys import normalize_key
 
 # One run of a sweep: for each param (in sweep order), the index of its value.
 Choice = Tuple[int, ...]

@@ -1,0 +1,90 @@
+"""The robomimic sweeper: robomimic's ConfigGenerator as a Hydra sweeper.
+
+Params in one group are zipped, groups are crossed (the first group varies
+slowest), and each run is named exactly as robomimic names it. With the shipped
+sweep file::
+
+    python launcher/run.py -m sweep=bc_rnn_hyper experiment.name=bc_rnn_hyper \\
+        'train.seed=tag(name:seed,choice(1,2))'
+
+gives 16 runs, from ``bc_rnn_hyper_plr_0.001_gmm_t_rnnd_400_mlp_1024_seed_1`` to
+``bc_rnn_hyper_plr_0.0001_gmm_f_rnnd_1000_mlp_0_seed_2``. ``launch.mode=script``
+writes each run's JSON and ``run.sh``; ``launch.mode=run`` also hands each run to
+Hydra's launcher as one job (``launch.run=<run name>``); ``launch.mode=list``
+prints the runs and writes nothing.
+
+This is glue: the work lives in :mod:`launcher`, imported only when a sweep
+starts, so other Hydra apps in the same environment pay nothing for this plugin.
+Bad input arrives as :class:`launcher.core.errors.SweepError` and leaves as Hydra's
+compact error: the message, no traceback, exit code 1.
+"""
+from pathlib import Path
+from typing import Any, List, Optional
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
+from hydra.plugins.launcher import Launcher
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+
+class SweepFailed(CompactHydraException):
+    """Hydra prints only the message and exits non-zero."""
+
+
+class RobomimicSweeper(Sweeper):
+    """Zips params within a group, crosses groups, names runs as robomimic does."""
+
+    def __init__(self, max_batch_size: Optional[int] = None) -> None:
+        super().__init__()
+        self.max_batch_size = max_batch_size
+        self.hydra_context: Optional[HydraContext] = None
+        self.config: Optional[DictConfig] = None
+        self.launcher: Optional[Launcher] = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        from hydra.core.plugins import Plugins
+
+        self.hydra_context = hydra_context
+        self.config = config
+        # Lets launch.* use ${hydra:sweep.dir}, as job configs do.
+        HydraConfig.instance().set_config(config)
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+    def sweep(self, arguments: List[str]) -> Any:
+        from launcher.core.errors import SweepError
+
+        try:
+            return self._sweep(arguments)
+        except SweepError as e:
+            raise SweepFailed(str(e)) from None
+
+    def _sweep(self, arguments: List[str]) -> Any:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        from launcher import modes
+        from launcher.app_config import read_request
+
+        assert self.config is not None and self.hydra_context is not None and self.launcher is not None
+        loader = self.hydra_context.config_loader
+        overrides = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
+        # Where the sweep was started: relative paths in launch.* and hydra.sweep.dir count from here.
+        cwd = Path(self.config.hydra.runtime.cwd)
+        request = read_request(self.config, overrides, set(loader.list_groups("")), cwd)
+        return modes.run(request, self._hydra_jobs(cwd))
+
+    def _hydra_jobs(self, cwd: Path) -> Any:
+        from launcher.run_mode.launch import HydraJobs
+
+        assert self.config is not None
+        config = self.config
+        return HydraJobs(
+            launcher=self.launcher,
+            sweep_dir=cwd / str(config.hydra.sweep.dir),
+            max_batch_size=self.max_batch_size,
+            launcher_target=str(config.hydra.launcher.get("_target_", "")),
+            save_config=lambda folder: OmegaConf.save(config, folder / "multirun.yaml"),
+        )

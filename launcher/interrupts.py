@@ -1,0 +1,58 @@
+"""Ctrl-C, SIGTERM and SIGHUP as an orderly stop instead of a traceback.
+
+While a sweep works, those signals raise :class:`SweepInterrupted` in the main
+thread (once): files being staged are removed, run mode stops its trainings and
+records them, and the sweep exits with 128 + the signal number (130 for Ctrl-C,
+143 for SIGTERM), as a shell expects. Callbacks run first, inside the handler, to
+stop what must stop at once (the trainings). It derives from ``BaseException``
+so that Hydra's ``run_job``, which catches ``Exception``, lets it through.
+"""
+import signal
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class SweepInterrupted(BaseException):
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class Interrupts:
+    """Installs the handlers for the ``with`` block; restores the previous ones after."""
+
+    def __init__(self) -> None:
+        self.signum: Optional[int] = None
+        self.armed = True  # raise on the first signal; off while the sweep winds down
+        self.callbacks: List[Callable[[int], None]] = []
+        self._previous: Dict[int, Any] = {}
+
+    def __enter__(self) -> "Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            for sig in SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        for callback in self.callbacks:
+            callback(signum)
+        if first and self.armed:
+            raise SweepInterrupted(signum)
+
+    def raise_if_interrupted(self) -> None:
+        """For code that ran with the handlers disarmed."""
+        if self.signum is not None:
+            raise SweepInterrupted(self.signum)

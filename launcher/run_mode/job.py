@@ -1,0 +1,168 @@
+"""What one run-mode Hydra job does: train the config the sweeper wrote, record how it went.
+
+The job is told only its run (``launch.run=<run name>``); everything else it reads
+from its launch's folder (:mod:`launcher.run_mode.state`): the command, the
+folders, the time limit, the GPUs. It never builds a config: the sweeper wrote
+``<launch.config_dir>/<run name>.json`` before launching anything. It records
+``running`` and then the outcome in its own file, and returns the outcome (which
+Hydra's launcher hands back to the sweeper).
+"""
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from launcher.run_mode import gpus
+from launcher.run_mode.state import (
+    INTERRUPTED,
+    RUNNING,
+    SUCCEEDED,
+    LaunchDir,
+    LaunchSettings,
+    done_marker,
+    mark_done,
+    new_run_folders,
+    output_dir_setting,
+    resolve_output_root,
+    run_folders,
+    this_host,
+    write_run_record,
+)
+from launcher.run_mode.training import TrainingResult, run_training
+
+HEARTBEAT_S = 20.0  # a running job touches its record this often
+
+
+class JobError(Exception):
+    """This job could not run its training at all (not a training failure)."""
+
+
+def run_job(run: str, job_output_dir: Path) -> Dict[str, Any]:
+    """Train run ``run`` of the launch whose job folder is ``job_output_dir``."""
+    launch = LaunchDir.of_job(job_output_dir)
+    settings = launch.load_settings()
+    if settings is None:
+        raise JobError(f"its launch {launch.root} is over; an orphan job of an ended sweep trains nothing")
+    job = _Job(run, launch, settings)
+    return job.run()
+
+
+class _Job:
+    def __init__(self, name: str, launch: LaunchDir, settings: LaunchSettings) -> None:
+        self.name = name
+        self.launch = launch
+        self.settings = settings
+        self.record_file = launch.run_file(name)
+        self.config_path = Path(settings.config_dir) / f"{name}.json"
+        self.log_path = Path(settings.logs_dir) / f"{name}.log"
+        self.started = time.time()
+        self._last_beat = self.started
+
+    def run(self) -> Dict[str, Any]:
+        text = self._config_text()
+        config = json.loads(text)
+        root = resolve_output_root(
+            output_dir_setting(config.get("train", {}).get("output_dir"), config.get("algo_name")),
+            self.settings.argv_prefix[1], Path(self.settings.cwd),
+        )
+        if self.should_stop():
+            return self._finish(TrainingResult(INTERRUPTED, None, 0.0, "interrupted before it started"), None, None)
+        slot = self._gpu_slot()
+        if self.settings.gpus and slot is None:
+            return self._finish(TrainingResult(INTERRUPTED, None, 0.0, "interrupted while waiting for a GPU"),
+                                None, None)
+        try:
+            return self._train(text, root, slot)
+        finally:
+            if slot is not None:
+                slot.release()
+
+    def _config_text(self) -> str:
+        try:
+            return self.config_path.read_text()
+        except OSError as e:
+            raise JobError(f"cannot read its config {self.config_path}: {e.strerror}") from None
+
+    def _gpu_slot(self) -> Optional[gpus.GpuSlot]:
+        if not self.settings.gpus:
+            return None
+        return gpus.take(self.settings.gpus, self.settings.runs_per_gpu, self.should_stop)
+
+    def _train(self, text: str, root: Path, slot: Optional[gpus.GpuSlot]) -> Dict[str, Any]:
+        before = run_folders(root / self.name)
+        env = dict(os.environ, **(slot.env() if slot else {}))
+        gpu = slot.device if slot else None
+        argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
+        timeout = None if self.settings.timeout_min is None else self.settings.timeout_min * 60
+        try:
+            result = run_training(
+                argv, self.log_path, Path(self.settings.cwd), env=env, timeout_s=timeout,
+                should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu),
+            )
+        except BaseException:
+            # Stopped by a signal to the sweeper itself (basic launcher): record it, then go on unwinding.
+            self._finish(TrainingResult(INTERRUPTED, None, time.time() - self.started,
+                                        "interrupted: the sweep was stopped"), None, gpu)
+            raise
+        new = new_run_folders(root / self.name, before)
+        output_dir = str(new[-1]) if new else None
+        outcome = self._finish(result, output_dir, gpu)
+        if result.status == SUCCEEDED:
+            # Recorded only now: a failed or interrupted run is never taken as finished.
+            mark_done(done_marker(root, self.name, text),
+                      {**outcome, "config": str(self.config_path), "log": str(self.log_path)})
+        return outcome
+
+    def _heartbeat(self) -> None:
+        """Touch the record now and then: a sweeper can tell a job that died without a word."""
+        now = time.time()
+        if now - self._last_beat >= HEARTBEAT_S:
+            self._last_beat = now
+            with contextlib.suppress(OSError):
+                os.utime(self.record_file)
+
+    def _record_running(self, pid: int, gpu: Optional[int]) -> None:
+        write_run_record(self.record_file, {
+            "status": RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "gpu": gpu,
+            "started": self.started, "heartbeat": time.time(),
+        })
+
+    def _finish(self, result: TrainingResult, output_dir: Optional[str], gpu: Optional[int]) -> Dict[str, Any]:
+        outcome = {
+            "name": self.name,
+            "status": result.status,
+            "exit_code": result.exit_code,
+            "duration_s": round(result.duration_s, 3),
+            "output_dir": output_dir,
+            "gpu": gpu,
+            "reason": result.reason,
+        }
+        write_run_record(self.record_file, outcome)
+        return outcome
+
+    def should_stop(self) -> bool:
+        """The sweep was stopped, its launch ended, or (on the sweeper's machine) the sweeper died."""
+        self._heartbeat()
+        if self.launch.stopped():
+            return True
+        if self.settings.sweeper_host != this_host():
+            return False
+        return not _alive(self.settings.sweeper_pid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie counts as dead: its parent has not reaped it yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+

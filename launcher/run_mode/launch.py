@@ -1,0 +1,353 @@
+"""Run mode: the sweep's files exactly as script mode writes them, then every run trained.
+
+One pass checks every run, renders its config once and stages it (with ``run.sh``);
+nothing is put in place until the whole sweep has passed, the sweep holds the locks
+of its targets and has claimed the output folders of the runs it will train. Then
+each run that has not finished before becomes one job of Hydra's launcher, told
+only its run name. Rows live in memory, small; jobs report through their own files
+(:mod:`launcher.run_mode.state`). Ctrl-C or SIGTERM stops every training within a
+few seconds, records it ``interrupted`` and exits 130/143; a re-run resumes.
+"""
+import os
+import re
+import signal
+import sys
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+
+from launcher.checks import check_dataset, check_targets
+from launcher.core.errors import SweepError
+from launcher.core.plan import SweepPlan
+from launcher.files import TMP_PREFIX, NewFolders, SweepWriter, check_writable, remove_leftovers, short_hash
+from launcher.interrupts import Interrupts, SweepInterrupted
+from launcher.locks import Locks, holder_note
+from launcher.options import LaunchOptions, TrainCommand, train_command
+from launcher.prepare import RunFiles, prepare_runs
+from launcher.run_mode import gpus as gpu_slots
+from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
+from launcher.run_mode.state import (
+    FAILED,
+    FINAL,
+    INTERRUPTED,
+    RUNNING,
+    SKIPPED,
+    STATE_DIR,
+    LaunchDir,
+    LaunchSettings,
+    Row,
+    done_marker,
+    output_dir_setting,
+    read_json,
+    remove_old_launches,
+    resolve_output_root,
+    this_host,
+    write_manifest,
+)
+
+DEFAULT_BATCH = 64
+SUMMARY_LIMIT = 50
+WIND_DOWN_S = 8.0  # how long an interrupted sweep waits for its jobs to record themselves
+STALE_S = 90.0  # a running job whose record was not touched for this long is gone
+
+
+@dataclass(frozen=True)
+class HydraJobs:
+    """What run mode needs from Hydra: its launcher, the sweep dir, the batch size."""
+
+    launcher: Any  # hydra.plugins.launcher.Launcher
+    sweep_dir: Path
+    max_batch_size: Optional[int]
+    launcher_target: str  # the launcher's _target_, for the checks that depend on it
+    save_config: Callable[[Path], None]  # writes multirun.yaml, as Hydra's sweepers do
+
+
+def hydra_quote(text: str) -> str:
+    """``text`` as a quoted value of Hydra's override grammar, read back verbatim."""
+    escaped = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, text).replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> List[List[Row]]:
+    """Write, check and train the whole sweep; raise SweepError if a run failed.
+
+    Returns the launched rows batch by batch, as Hydra's sweepers return their batches.
+    """
+    return Launch(plan, options, cwd, hydra).run()
+
+
+class Launch:
+    def __init__(self, plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> None:
+        self.plan = plan
+        self.options = options
+        self.cwd = cwd
+        self.hydra = hydra
+        self.sweep_dir = hydra.sweep_dir
+        self.logs = self.sweep_dir / "logs"
+        self.manifest = self.sweep_dir / "manifest.jsonl"
+        self.gpus = resolve_gpus(options, hydra.launcher_target)
+        if hydra.max_batch_size is not None and hydra.max_batch_size < 1:
+            raise SweepError(f"hydra.sweeper.max_batch_size must be at least 1, got {hydra.max_batch_size}")
+        self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
+
+    def run(self) -> List[List[Row]]:
+        command = train_command(self.options, self.cwd, run_mode=True)
+        with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(self.sweep_dir)) as locks:
+            self.folders = folders
+            self._lock(locks)
+            rows, to_launch = self._write(command, locks, interrupts)
+            remove_old_launches(self.sweep_dir)
+            launch = LaunchDir.create(self.sweep_dir)
+            launch.save_settings(self._settings(launch, command))
+            self.hydra.save_config(self.sweep_dir)
+            progress = Progress(rows, launch, save=lambda: write_manifest(
+                self.manifest, rows, self.plan, self.options.config_dir, self.logs))
+            progress.save(force=True)
+            self._announce(rows, to_launch)
+            interrupts.callbacks.append(lambda signum: stop_trainings(launch, progress.in_flight()))
+            try:
+                batches = self._run_batches(to_launch, launch, progress)
+            except SweepInterrupted as stop:
+                interrupts.armed = False
+                self._wind_down(launch, progress)
+                self._finish(launch, progress)
+                print(f"Interrupted by {signal.Signals(stop.signum).name}: "
+                      f"{progress.counts[INTERRUPTED]} run(s) stopped and recorded as interrupted, "
+                      f"{progress.counts['pending']} not started. Run the same command again to resume; "
+                      f"manifest: {self.manifest}", file=sys.stderr)
+                raise SystemExit(stop.exit_code) from None
+            self._finish(launch, progress)
+        failed = [r for r in rows if r.status == FAILED]
+        if failed:
+            raise SweepError(
+                f"{len(failed)} of {len(rows)} runs failed (first: {failed[0].name}: {failed[0].reason}); "
+                f"manifest: {self.manifest}"
+            )
+        return batches
+
+    # -- before launching -------------------------------------------------------
+
+    def _lock(self, locks: Locks) -> None:
+        options = self.options
+        check_targets(options)
+        for folder, what in ((self.sweep_dir, "hydra.sweep.dir"), (self.logs, "hydra.sweep.dir"),
+                             (options.config_dir.parent, "launch.config_dir"),
+                             (options.script_file.parent, "launch.script_file")):
+            check_writable(folder, what, self.folders)
+        locks.lock(options.config_dir, "launch.config_dir")
+        locks.lock(options.script_file, "launch.script_file")
+        locks.lock(self.sweep_dir / STATE_DIR, "the run-mode state of hydra.sweep.dir")
+        clean_leftovers(options)
+
+    def _write(self, command: TrainCommand, locks: Locks, interrupts: Interrupts):
+        """Check and stage every run; claim the outputs of those to train; put the files in place."""
+        rows: List[Row] = []
+        to_launch: List[Row] = []
+        claims: Dict[Path, Set[str]] = defaultdict(set)
+        datasets: Dict[Any, None] = {}
+        roots: Dict[Any, Path] = {}
+
+        def visit(run: RunFiles) -> None:
+            data = self.plan.value(run.choice, "train.data")
+            if data not in datasets:
+                check_dataset(data, self.cwd, run.name)
+                datasets[data] = None
+            row = Row(run.index, run.name, run.choice)
+            rows.append(row)
+            root = self._output_root(run, roots, command)
+            marker = read_json(done_marker(root, run.name, run.text))
+            if marker is not None and not self.options.rerun:
+                row.status, row.reason = SKIPPED, "finished before"
+                row.output_dir, row.duration_s = marker.get("output_dir"), marker.get("duration_s")
+                row.exit_code, row.config, row.log = marker.get("exit_code"), marker.get("config"), marker.get("log")
+            else:
+                to_launch.append(row)
+                claims[root].add(run.name)
+
+        with SweepWriter(self.options.config_dir, self.options.script_file, self.options.overwrite) as writer:
+            prepare_runs(self.plan, self.options, command, writer, visit)
+            claim_id = f"{this_host()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+            for root, names in claims.items():
+                check_writable(root, "train.output_dir", self.folders)
+                locks.claim_outputs(root, names, claim_id)
+            interrupts.armed = False  # the renames finish: the files appear whole and together
+            writer.commit()
+        interrupts.armed = True
+        interrupts.raise_if_interrupted()
+        return rows, to_launch
+
+    def _output_root(self, run: RunFiles, roots: Dict[Any, Path], command: TrainCommand) -> Path:
+        value = self.plan.value(run.choice, "train.output_dir")
+        if value not in roots:
+            setting = output_dir_setting(value, self.plan.value(run.choice, "algo_name"))
+            roots[value] = resolve_output_root(setting, command.script, self.cwd)
+        return roots[value]
+
+    def _settings(self, launch: LaunchDir, command: TrainCommand) -> LaunchSettings:
+        return LaunchSettings(
+            launch_id=launch.launch_id,
+            sweep_dir=str(self.sweep_dir),
+            config_dir=str(self.options.config_dir),
+            logs_dir=str(self.logs),
+            cwd=str(self.cwd),
+            argv_prefix=[command.python, command.script],
+            extra_args=list(command.extra_args),
+            timeout_min=self.options.timeout_min,
+            gpus=None if self.gpus is None else list(self.gpus),
+            runs_per_gpu=self.options.runs_per_gpu,
+            sweeper_pid=os.getpid(),
+            sweeper_host=this_host(),
+        )
+
+    def _announce(self, rows: List[Row], to_launch: List[Row]) -> None:
+        skipped = len(rows) - len(to_launch)
+        if skipped:
+            print(f"Skipping {skipped} of {len(rows)} runs that already finished "
+                  "(launch.rerun=true runs them again)")
+        if to_launch:
+            runs = "run" if len(to_launch) == 1 else "runs"
+            print(f"Launching {len(to_launch)} {runs}; configs in {self.options.config_dir}, logs in {self.logs}")
+
+    # -- launching --------------------------------------------------------------
+
+    def _run_batches(self, to_launch: List[Row], launch: LaunchDir, progress: Progress) -> List[List[Row]]:
+        batches = [to_launch[start:start + self.batch_size] for start in range(0, len(to_launch), self.batch_size)]
+        with ProgressMonitor(progress):
+            for start, batch in zip(range(0, len(to_launch), self.batch_size), batches):
+                progress.watch(batch)
+                overrides = [
+                    [f"launch.run={hydra_quote(row.name)}",
+                     f"hydra.sweep.subdir={hydra_quote(launch.job_subdir(row.index))}"]
+                    for row in batch
+                ]
+                results: Optional[Sequence[Any]] = None
+                error: Optional[BaseException] = None
+                try:
+                    results = self.hydra.launcher.launch(overrides, initial_job_idx=start)
+                except Exception as e:  # the launcher gave up on the batch; judge each run below
+                    error = e
+                progress.poll()
+                self._settle(batch, results, error, progress)
+        return batches
+
+    def _settle(self, batch: List[Row], results: Optional[Sequence[Any]], error: Optional[BaseException],
+                progress: Progress) -> None:
+        """Every run of a finished batch gets its outcome, even if its job left none."""
+        for i, row in enumerate(batch):
+            if row.status in FINAL:
+                continue
+            if results is not None and i < len(results):
+                outcome = _job_outcome(results[i])
+                if isinstance(outcome, dict):
+                    progress.set(row, **outcome)
+                    continue
+                progress.set(row, status=FAILED, reason=f"the job failed before recording an outcome: {outcome}")
+            elif row.status == RUNNING:
+                self._await(row, progress)
+            else:
+                progress.set(row, status=FAILED, reason=f"not run: the launcher failed: {_one_line(error)}")
+
+    def _await(self, row: Row, progress: Progress) -> None:
+        """A running job whose launcher gave up: wait for its outcome, or for it to go silent."""
+        record_file = progress.launch.run_file(row.name)
+        while row.status not in FINAL:
+            progress.poll()
+            try:
+                silent = time.time() - record_file.stat().st_mtime
+            except OSError:
+                silent = STALE_S
+            if row.status not in FINAL and silent >= STALE_S:
+                progress.set(row, status=FAILED, reason=f"its job stopped reporting for {STALE_S:.0f} s (killed?)")
+            time.sleep(0.5)
+
+    # -- winding down -----------------------------------------------------------
+
+    def _wind_down(self, launch: LaunchDir, progress: Progress) -> None:
+        """After a signal: give jobs a few seconds to stop and record themselves, then record the rest."""
+        deadline = time.monotonic() + WIND_DOWN_S
+        while progress.in_flight() and time.monotonic() < deadline:
+            progress.poll()
+            if any(row.status == RUNNING for row in progress.in_flight()):
+                time.sleep(0.2)
+            else:
+                break
+        stop_trainings(launch, progress.in_flight(), signal.SIGKILL)
+        for row in progress.in_flight():
+            if row.status == RUNNING:
+                progress.set(row, status=INTERRUPTED, reason="interrupted: the sweep was stopped")
+
+    def _finish(self, launch: LaunchDir, progress: Progress) -> None:
+        progress.save(force=True)
+        print_summary(progress.rows, progress, self.manifest, self.logs)
+        import shutil
+
+        shutil.rmtree(launch.root, ignore_errors=True)
+
+
+def _job_outcome(result: Any) -> Any:
+    """A job's returned outcome, or why it has none."""
+    try:
+        return result.return_value
+    except Exception as e:  # Hydra raises the job's exception here
+        return _one_line(e)
+
+
+def _one_line(error: Optional[BaseException]) -> str:
+    if error is None:
+        return "unknown error"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
+def stop_trainings(launch: LaunchDir, rows: List[Row], sig: int = signal.SIGTERM) -> None:
+    """Ask every job to stop, and signal the trainings running on this machine directly."""
+    launch.request_stop()
+    host = this_host()
+    for row in rows:
+        job = row.job or {}
+        if row.status == RUNNING and job.get("host") == host and job.get("pgid"):
+            try:
+                os.killpg(int(job["pgid"]), sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple]:
+    if options.gpus is None:
+        return None
+    if "SlurmLauncher" in launcher_target:
+        raise SweepError(
+            "launch.gpus shares this machine's GPUs; on SLURM ask for them per run with "
+            "hydra.launcher.gpus_per_node=1 (or hydra/launcher=robomimic_slurm)"
+        )
+    devices = gpu_slots.detect_gpus() if options.gpus == "auto" else options.gpus
+    if not devices:
+        raise SweepError("launch.gpus=auto: this machine shows no GPU (nvidia-smi -L lists none); "
+                         "drop launch.gpus to train on the CPU")
+    return tuple(devices)
+
+
+def clean_leftovers(options: LaunchOptions) -> None:
+    """What killed sweeps left in the folders whose locks this sweep now holds."""
+    if options.config_dir.is_dir():
+        remove_leftovers(options.config_dir)
+    remove_leftovers(options.config_dir.parent, f"{TMP_PREFIX}staging-{short_hash(options.config_dir.name)}-")
+    remove_leftovers(options.script_file.parent, f"{TMP_PREFIX}{short_hash(options.script_file.name)}-")
+
+
+def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Path) -> None:
+    """A line per run for small sweeps; counts and the runs that did not succeed for big ones."""
+    shown = rows if len(rows) <= SUMMARY_LIMIT else [r for r in rows if r.status in (FAILED, INTERRUPTED)]
+    if len(rows) > SUMMARY_LIMIT:
+        print(f"{len(rows)} runs: {progress.summary_counts()}; all runs: {manifest}")
+    if not shown:
+        return
+    width = max([len(r.name) for r in shown] + [len("run")])
+    print(f"{'run':<{width}}  {'status':<11}  {'duration':>8}  reason / log")
+    for r in shown:
+        duration = "" if r.duration_s is None else format_duration(r.duration_s)
+        detail = r.reason if r.status in (FAILED, INTERRUPTED) else r.log or str(logs / f"{r.name}.log")
+        print(f"{r.name:<{width}}  {r.status:<11}  {duration:>8}  {detail}")

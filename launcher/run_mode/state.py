@@ -1,0 +1,245 @@
+"""A run-mode sweep's state on disk: one folder per launch, the manifest, resume markers.
+
+Layout inside ``hydra.sweep.dir``::
+
+    manifest.jsonl                one row per run (pandas.read_json(path, lines=True))
+    logs/<run name>.log           each run's training output
+    .sweep/<launch id>/launch.json  what every job of this launch needs (the command, folders, limits)
+    .sweep/<launch id>/runs/<run name>.json  each job's own record: running, then its outcome
+    .sweep/<launch id>/stop       present once the sweeper was told to stop
+    .sweep/<launch id>/jobs/<n>/  Hydra's folder for job n
+
+Jobs may run in other processes (joblib), or on other machines (submitit), so they
+talk to the sweeper only through these files, each written whole (temporary file,
+then rename) by one writer. Every launch has its own folder, so nothing an earlier
+launch wrote is ever taken for this one's; a job whose launch folder is gone belongs
+to a sweep that ended, and trains nothing. A finished run is recorded beside its
+training output, ``<train.output_dir>/<run name>/.sweep_done/<hash>.json``, so the
+same run is skipped by any later sweep, in any sweep dir.
+"""
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import socket
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from launcher.core.params import Choice
+from launcher.core.plan import SweepPlan
+from launcher.core.schema import Schema
+from launcher.files import atomic_write
+
+PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, INTERRUPTED = (
+    "pending", "running", "succeeded", "failed", "skipped", "interrupted")
+STATUSES = (PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, INTERRUPTED)
+FINAL = (SUCCEEDED, FAILED, SKIPPED, INTERRUPTED)
+STATE_DIR = ".sweep"
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    """What every job of one launch needs; written once by the sweeper (launch.json)."""
+
+    launch_id: str
+    sweep_dir: str
+    config_dir: str
+    logs_dir: str
+    cwd: str  # the sweep's working directory; training runs there
+    argv_prefix: List[str]  # [python, train script]
+    extra_args: List[str]
+    timeout_min: Optional[float]
+    gpus: Optional[List[int]]
+    runs_per_gpu: int
+    sweeper_pid: int
+    sweeper_host: str
+
+
+class LaunchDir:
+    """``<sweep dir>/.sweep/<launch id>/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.settings_file = root / "launch.json"
+        self.runs = root / "runs"
+        self.stop_file = root / "stop"
+        self.jobs = root / "jobs"
+
+    @staticmethod
+    def create(sweep_dir: Path) -> "LaunchDir":
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        launch = LaunchDir(sweep_dir / STATE_DIR / f"{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        launch.runs.mkdir(parents=True)
+        return launch
+
+    @staticmethod
+    def of_job(job_output_dir: Path) -> "LaunchDir":
+        """A job's Hydra folder is ``<launch>/jobs/<n>`` (the sweeper sets hydra.sweep.subdir)."""
+        return LaunchDir(job_output_dir.parent.parent)
+
+    @property
+    def launch_id(self) -> str:
+        return self.root.name
+
+    def job_subdir(self, index: int) -> str:
+        """``hydra.sweep.subdir`` for job ``index``, relative to the sweep dir."""
+        return f"{STATE_DIR}/{self.launch_id}/jobs/{index}"
+
+    def save_settings(self, settings: LaunchSettings) -> None:
+        atomic_write(self.settings_file, json.dumps(asdict(settings), indent=1))
+
+    def load_settings(self) -> Optional[LaunchSettings]:
+        record = read_json(self.settings_file)
+        return None if record is None else LaunchSettings(**record)
+
+    def run_file(self, name: str) -> Path:
+        return self.runs / f"{name}.json"
+
+    def stopped(self) -> bool:
+        """Stop was asked, or the launch is over (its folder is gone)."""
+        return self.stop_file.exists() or not self.settings_file.exists()
+
+    def request_stop(self) -> None:
+        try:
+            self.stop_file.touch()
+        except OSError:
+            pass  # the sweeper also stops local trainings itself
+
+
+def remove_old_launches(sweep_dir: Path) -> None:
+    """Remove the folders of earlier launches (call it holding the sweep dir's lock)."""
+    state = sweep_dir / STATE_DIR
+    if state.is_dir():
+        for entry in state.iterdir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def read_json(path: Path) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_run_record(path: Path, record: Dict[str, Any]) -> None:
+    atomic_write(path, json.dumps(record))
+
+
+class Row:
+    """One run in the sweeper's memory: small (slots, no dict), so a 200,000-run sweep stays cheap."""
+
+    __slots__ = ("index", "name", "choice", "status", "exit_code", "duration_s", "output_dir",
+                 "reason", "gpu", "config", "log", "job")
+
+    def __init__(self, index: int, name: str, choice: Choice) -> None:
+        self.index = index
+        self.name = name
+        self.choice = choice
+        self.status = PENDING
+        self.exit_code: Optional[int] = None
+        self.duration_s: Optional[float] = None
+        self.output_dir: Optional[str] = None
+        self.reason = ""
+        self.gpu: Optional[int] = None
+        # A skipped run points at the finished run's own files, which may differ from this sweep's.
+        self.config: Optional[str] = None
+        self.log: Optional[str] = None
+        self.job: Optional[Dict[str, Any]] = None  # where a running job is: host, pid, pgid, heartbeat
+
+    def apply(self, record: Dict[str, Any]) -> None:
+        """Take in a job's record (running, or its outcome)."""
+        for key in ("status", "exit_code", "duration_s", "output_dir", "reason", "gpu"):
+            if key in record:
+                setattr(self, key, record[key])
+        if record.get("status") == RUNNING:
+            self.job = {k: record.get(k) for k in ("host", "pid", "pgid", "heartbeat")}
+
+
+def manifest_line(row: Row, plan: SweepPlan, config_dir: Path, logs_dir: Path) -> str:
+    return json.dumps({
+        "index": row.index,
+        "name": row.name,
+        "status": row.status,
+        "params": dict(plan.assignments(row.choice)),
+        "config": row.config or str(config_dir / f"{row.name}.json"),
+        "log": row.log or str(logs_dir / f"{row.name}.log"),
+        "exit_code": row.exit_code,
+        "duration_s": row.duration_s,
+        "output_dir": row.output_dir,
+        "gpu": row.gpu,
+        "reason": row.reason,
+    }) + "\n"
+
+
+def write_manifest(path: Path, rows: Iterable[Row], plan: SweepPlan, config_dir: Path, logs_dir: Path) -> None:
+    """The whole manifest, streamed to a temporary file and renamed into place."""
+    from launcher.files import atomic_file
+
+    with atomic_file(path) as f:
+        for row in rows:
+            f.write(manifest_line(row, plan, config_dir, logs_dir))
+
+
+def config_hash(config_text: str) -> str:
+    return hashlib.sha256(config_text.encode()).hexdigest()[:16]
+
+
+def done_marker(output_root: Path, name: str, config_text: str) -> Path:
+    """Where a finished run of this exact config is recorded."""
+    return output_root / name / ".sweep_done" / f"{config_hash(config_text)}.json"
+
+
+def mark_done(marker: Path, record: Dict[str, Any]) -> None:
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(marker, json.dumps(record, indent=2))
+
+
+def output_dir_setting(value: Any, algo: Any) -> str:
+    """``train.output_dir`` of a run, or robomimic's default when a partial config leaves it out."""
+    if value is None:
+        value = Schema.for_algo(algo, "config").defaults["train"]["output_dir"]
+    return str(value)
+
+
+def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
+    """Where the training writes ``<name>/<timestamp>/``, as the script itself resolves it.
+
+    robomimic resolves a relative ``train.output_dir`` against its package folder;
+    other scripts (train_stub.py included) run with ``cwd`` as working directory.
+    """
+    path = Path(os.path.expanduser(output_dir))
+    if path.is_absolute():
+        return path
+    package = _robomimic_package()
+    if package is not None and package in Path(train_script).resolve().parents:
+        return Path(os.path.abspath(package / path))
+    return Path(os.path.abspath(cwd / path))
+
+
+def _robomimic_package() -> Optional[Path]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("robomimic")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def new_run_folders(folder: Path, before: Tuple[str, ...]) -> List[Path]:
+    """Run folders (``<YYYYmmddHHMMSS>``) in ``folder`` that were not in ``before``."""
+    return [folder / name for name in run_folders(folder) if name not in before]
+
+
+def run_folders(folder: Path) -> Tuple[str, ...]:
+    try:
+        return tuple(sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith(".")))
+    except OSError:
+        return ()

@@ -1,0 +1,177 @@
+"""Running one robomimic training process and judging how it ended.
+
+robomimic's ``train.py`` hides failures: it catches its own crash, prints
+``run failed with error:`` and exits 0. It also asks on stdin whether to delete
+``<output_dir>/<name>`` when that folder exists, and ``y`` deletes every earlier
+run of that name. So a run fails on a non-zero exit *or* on that message, and
+stdin gets one ``n`` and then end-of-file: nothing blocks, nothing is deleted.
+
+The training runs in its own process group, so stopping it stops everything it
+started (data-loader workers included), and it dies with the process that started
+it (the kernel's parent-death signal), so a killed sweep leaves no training behind.
+It is stopped when the sweep is asked to stop and when ``launch.timeout_min`` runs
+out.
+"""
+import ctypes
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+
+ROBOMIMIC_FAILURE = "run failed with error:"
+PROMPT_ANSWER = b"n\n"
+POLL_S = 0.2
+GRACE_S = 5.0  # between SIGTERM and SIGKILL when a training is stopped
+
+SUCCEEDED, FAILED, INTERRUPTED = "succeeded", "failed", "interrupted"
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    status: str  # succeeded, failed or interrupted
+    exit_code: Optional[int]
+    duration_s: float
+    reason: str  # why it failed or stopped, "" on success
+
+
+def _load_prctl() -> Optional[Callable[..., int]]:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None  # not Linux: no parent-death signal
+
+
+_PRCTL = _load_prctl()  # resolved before any fork: the child only makes the call
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the process that started it dies."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def stop_group(process: subprocess.Popen, grace_s: float = GRACE_S) -> None:
+    """SIGTERM the training's process group, then SIGKILL what is left after ``grace_s``."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
+            if sig == signal.SIGTERM:
+                # The leader is gone; make sure nothing it started outlives it.
+                os.killpg(process.pid, signal.SIGKILL)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            break
+
+
+def run_training(
+    argv: List[str],
+    log_path: Path,
+    cwd: Path,
+    env: Optional[Dict[str, str]] = None,
+    timeout_s: Optional[float] = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_start: Callable[[int], None] = lambda pid: None,
+) -> TrainingResult:
+    """``argv`` with output to ``log_path``, until it exits, times out or ``should_stop()``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with open(log_path, "wb") as log:
+        log.write(("$ " + " ".join(argv) + "\n").encode())
+        log.flush()
+        process = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=_die_with_parent,
+        )
+    try:
+        on_start(process.pid)
+        _answer_prompt(process)
+        stopped = _wait(process, start, timeout_s, should_stop)
+    finally:
+        if process.poll() is None:  # interrupted by an exception (a signal to the sweeper)
+            stop_group(process)
+    duration = time.monotonic() - start
+    if stopped is not None:
+        status = FAILED if stopped.startswith("timed out") else INTERRUPTED
+        return TrainingResult(status, process.returncode, duration, stopped)
+    return judge(process.returncode, log_path, duration)
+
+
+def _answer_prompt(process: subprocess.Popen) -> None:
+    assert process.stdin is not None
+    try:
+        process.stdin.write(PROMPT_ANSWER)
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # it exited without reading stdin
+
+
+def _wait(process: subprocess.Popen, start: float, timeout_s: Optional[float],
+          should_stop: Callable[[], bool]) -> Optional[str]:
+    """None when the training exited by itself, else why it was stopped."""
+    while True:
+        try:
+            process.wait(timeout=POLL_S)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        if timeout_s is not None and time.monotonic() - start > timeout_s:
+            stop_group(process)
+            return f"timed out after {format_minutes(timeout_s / 60)} min"
+        if should_stop():
+            stop_group(process)
+            return "interrupted: the sweep was stopped"
+
+
+def format_minutes(minutes: float) -> str:
+    return f"{minutes:g}"
+
+
+def judge(exit_code: int, log_path: Path, duration: float) -> TrainingResult:
+    """Failed on a non-zero exit or robomimic's exit-0 failure, with the error as the reason."""
+    if exit_code == 0:
+        error = robomimic_error(_read_text(log_path))
+        if error is None:
+            return TrainingResult(SUCCEEDED, 0, duration, "")
+        return TrainingResult(FAILED, 0, duration, error)
+    if exit_code < 0:
+        reason = f"killed by {signal.Signals(-exit_code).name}"
+    else:
+        reason = f"exit code {exit_code}"
+    last = last_line(_read_text(log_path).partition("\n")[2])  # after the "$ command" line
+    return TrainingResult(FAILED, exit_code, duration, f"{reason}: {last}" if last else reason)
+
+
+def robomimic_error(text: str) -> Optional[str]:  # TODO: launcher.report.logs
+    lines = text.replace("\r", "\n").splitlines()
+    for i, line in enumerate(lines):
+        if ROBOMIMIC_FAILURE in line:
+            rest = [l.strip() for l in lines[i + 1:] if l.strip()]
+            return rest[0] if rest else ROBOMIMIC_FAILURE
+    return None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a log (tqdm's ``\\r`` redraws count as line ends)."""
+    for line in reversed(text.replace("\r", "\n").splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
