@@ -2,14 +2,21 @@
 
 The primary config (conf/config.yaml) selects our sweeper and multirun mode, so
 every invocation expands the grouped sweep; see README.md. In run mode, Hydra's
-launcher calls :func:`main` once per run, with ``launch.run=<run name>``.
+launcher calls :func:`task` once per run, with ``launch.run=<run name>``.
+
+Two mistakes happen before Hydra hands control to the sweeper, where Hydra would
+answer with a traceback: a sweep file that is not valid YAML, and Hydra's own
+flags combined (``-m --cfg job``). :func:`check_command_line` answers those first.
 """
 import sys
 from pathlib import Path
+from typing import List, Optional
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
+
+CONF = Path(__file__).resolve().parent.parent / "conf"
 
 
 def task(cfg: DictConfig) -> dict:
@@ -31,10 +38,58 @@ def main(cfg: DictConfig) -> dict:
     return task(cfg)
 
 
-if __name__ == "__main__":
+def check_command_line(argv: List[str]) -> Optional[str]:
+    """A message for the mistakes Hydra reports with a traceback, or None."""
+    flags = [a for a in argv if a in ("-m", "--multirun", "--cfg", "-c", "--info", "-i", "--run", "-r")]
+    if len(flags) > 1 and any(f in ("--cfg", "-c", "--info", "-i") for f in flags):
+        return (f"{' and '.join(flags)} cannot be combined. This app always sweeps (-m is implied); "
+                "to see the composed config, run: python launcher/run.py --cfg job [overrides]")
+    for path in _selected_sweep_files(argv):
+        problem = _yaml_problem(path)
+        if problem:
+            return f"the sweep file {path} is not valid YAML: {problem}"
+    return None
+
+
+def _selected_sweep_files(argv: List[str]) -> List[Path]:
+    dirs = [CONF]
+    names = []
+    for i, arg in enumerate(argv):
+        if arg in ("--config-dir", "-cd") and i + 1 < len(argv):
+            dirs.append(Path(argv[i + 1]).expanduser())
+        elif arg.startswith("--config-dir="):
+            dirs.append(Path(arg.split("=", 1)[1]).expanduser())
+        elif arg.lstrip("+").startswith("sweep="):
+            names.append(arg.split("=", 1)[1])
+    return [d / "sweep" / f"{n}.yaml" for d in dirs for n in names if (d / "sweep" / f"{n}.yaml").is_file()]
+
+
+def _yaml_problem(path: Path) -> Optional[str]:
+    import yaml
+
     try:
-        main()
-    except ValueError as e:  # Hydra checks its own flags outside its error reporting
-        print(f"{e}. This app always sweeps (-m is implied); to see the composed config, "
-              "use --cfg job without -m.", file=sys.stderr)
+        OmegaConf.load(path)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        return f"{getattr(e, 'problem', None) or e}{where}"
+    except Exception:
+        return None  # Hydra reports anything else itself
+    return None
+
+
+# Hydra's flags that run something other than a sweep.
+_MODE_FLAGS = {"-m", "--multirun", "-r", "--run", "-c", "--cfg", "-i", "--info", "-h", "--help",
+               "--hydra-help", "-sc", "--shell-completion", "--version"}
+
+
+if __name__ == "__main__":
+    message = check_command_line(sys.argv[1:])
+    if message:
+        print(f"Error: {message}", file=sys.stderr)
         sys.exit(2)
+    if not _MODE_FLAGS & set(sys.argv[1:]):
+        # -m is implied (conf/config.yaml also says hydra.mode: MULTIRUN, but Hydra reads that only
+        # from a config it could compose; a bad override would drop it back to a single run).
+        sys.argv.insert(1, "-m")
+    main()

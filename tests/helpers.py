@@ -19,10 +19,11 @@ def run_app(args: Sequence[str]) -> Tuple[str, str]:
     return run_python_script([RUN_PY, "-m", *args])
 
 
-def run_app_failing(args: Sequence[str], cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+def run_app_failing(args: Sequence[str], cwd: Optional[Path] = None, dash_m: bool = True) -> subprocess.CompletedProcess:
     """``python launcher/run.py -m ARGS`` expected to fail; returns the finished process."""
     proc = subprocess.run(
-        [sys.executable, RUN_PY, "-m", *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, RUN_PY, *(["-m"] if dash_m else []), *args], cwd=cwd, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode != 0, f"expected a failure, got exit 0:\n{proc.stdout}\n{proc.stderr}"
     return proc
@@ -35,19 +36,25 @@ def write_sweep(config_dir: Path, name: str, params: List[Dict[str, Any]]) -> No
 
 
 def emit_ours(tmp: Path, params: List[Dict[str, Any]], extra: Sequence[str] = ()) -> Path:
-    """Run our script mode on ``params`` (as a sweep file); return the output folder."""
-    write_sweep(tmp / "user_conf", "s", params)
+    """Our script mode on ``params`` (a sweep file) and command-line ``extra``, in this
+    process; returns the output folder."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    cli, fixed, launch, base_config = [], [], {}, None
+    for line in extra:
+        override = OverridesParser.create().parse_override(line)
+        if override.key_or_group == "base_config":
+            base_config = str(override.value())
+        elif override.key_or_group.startswith("launch."):
+            launch[override.key_or_group[len("launch."):]] = override.value()
+        elif override.is_sweep_override():
+            cli.append(line)
+        else:
+            fixed.append(line)
     out = tmp / "ours"
-    run_app(
-        [
-            "--config-dir", str(tmp / "user_conf"),
-            "sweep=s",
-            f"launch.config_dir={out}",
-            f"launch.script_file={out / 'out.sh'}",
-            f"hydra.sweep.dir={tmp / 'sweep_dir'}",
-            *extra,
-        ]
-    )
+    request = make_request(tmp, params=params, cli=cli, fixed_lines=fixed, base_config=base_config,
+                           config_dir=str(out), script_file=str(out / "out.sh"), **launch)
+    write_in_process(request)
     return out
 
 
@@ -82,3 +89,63 @@ def robomimic_default(algo: str) -> Dict[str, Any]:
     from robomimic.config import config_factory
 
     return json.loads(config_factory(algo).dump())
+
+
+# -- in process: the plan, the checks and the files without starting Hydra -------------
+
+def make_request(
+    cwd: Path,
+    params: Optional[List[Dict[str, Any]]] = None,
+    cli: Sequence[str] = (),
+    fixed: Optional[Dict[str, Any]] = None,
+    base_config: Optional[str] = None,
+    algo: str = "bc",
+    sweep_file: Optional[Dict[str, Any]] = None,
+    fixed_lines: Sequence[str] = (),
+    **launch: Any,
+):
+    """The SweepRequest ``python launcher/run.py`` would build, from plain values.
+
+    ``fixed`` are robomimic overrides (key -> value): merged into the composed config
+    as Hydra would, or kept as overrides of a ``base_config``. ``cli`` are swept
+    command-line overrides, parsed by Hydra's own parser.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from launcher.app_config import SweepRequest
+    from launcher.core.keys import set_value
+    from launcher.core.schema import Schema
+    from launcher.options import LaunchOptions
+    from launcher.overrides import fixed_override, param_from_override
+
+    parser = OverridesParser.create()
+    robomimic = json.loads(json.dumps(Schema.for_algo(algo, "test").defaults))
+    lines = [f"{k}={json.dumps(v)}" for k, v in (fixed or {}).items()] + list(fixed_lines)
+    fixed_overrides = [fixed_override(parser.parse_override(line)) for line in lines]
+    if base_config is None:
+        for override in fixed_overrides:
+            set_value(robomimic, override.key, override.value)
+    options = {
+        "mode": "script", "config_dir": str(cwd / "sd" / "configs"), "script_file": str(cwd / "sd" / "run.sh"),
+        "train_script": "train.py", "wandb_proj_name": "debug", **launch,
+    }
+    if sweep_file is None and params is not None:
+        sweep_file = {"params": params}
+    return SweepRequest(
+        robomimic=robomimic,
+        base_config=base_config,
+        sweep_file=sweep_file,
+        cli_params=[param_from_override(parser.parse_override(line)) for line in cli],
+        fixed=fixed_overrides,
+        options=LaunchOptions.from_mapping(options, cwd),
+        cwd=cwd,
+    )
+
+
+def write_in_process(request) -> Path:
+    """Script mode on ``request``, in this process; returns the config folder."""
+    from launcher import modes
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        modes.write_script(modes.make_plan(request), request, request.cwd / "sd")
+    return request.options.config_dir

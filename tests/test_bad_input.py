@@ -1,193 +1,256 @@
-"""Each bad input is refused with a clear message, a non-zero exit and nothing written."""
+"""Each bad input is refused with a message naming the culprit, and nothing is written.
+
+Most cases run in this process against the planning, checking and writing
+functions (milliseconds each); a few go through ``launcher/run.py`` to prove the
+wiring: no traceback, a non-zero exit, nothing written.
+"""
 import json
+import os
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tests.helpers import robomimic_default, run_app, run_app_failing, write_sweep
-
-
-def refuse(tmp_path: Path, args: Sequence[str], *fragments: str, params: List[Dict[str, Any]] = None) -> str:
-    """Run a sweep that must fail; check the message and that nothing was written."""
-    extra = []
-    if params is not None:
-        write_sweep(tmp_path / "user_conf", "bad", params)
-        extra = ["--config-dir", str(tmp_path / "user_conf"), "sweep=bad"]
-    out = tmp_path / "out"
-    proc = run_app_failing(
-        [*extra, f"launch.config_dir={out}", f"launch.script_file={out / 'run.sh'}",
-         f"hydra.sweep.dir={tmp_path / 'sweep_dir'}", *args]
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    for fragment in fragments:
-        assert fragment in proc.stderr, f"{fragment!r} not in:\n{proc.stderr}"
-    assert not out.exists() or not any(out.iterdir()), "something was written"
-    assert not (tmp_path / "sweep_dir").exists() or not any((tmp_path / "sweep_dir").rglob("*.json"))
-    return proc.stderr
+from launcher.core.errors import SweepError
+from launcher.modes import write_script
+from launcher.plan import make_plan
+from launcher.run_mode.launch import HydraJobs, launch_sweep
+from tests.helpers import REPO, make_request, robomimic_default, run_app_failing
 
 
 def p(key, name, group, values, **kw):
     return {"key": key, "name": name, "group": group, "values": values, **kw}
 
 
-def test_unequal_value_counts_in_a_group(tmp_path):
-    refuse(tmp_path, [], "group 3", "algo.rnn.hidden_dim has 2", "algo.actor_layer_dims has 3",
-           params=[p("algo.rnn.hidden_dim", "rnnd", 3, [400, 1000]),
-                   p("algo.actor_layer_dims", "mlp", 3, [[1], [2], [3]])])
+def refuse(tmp_path: Path, *fragments: str, mode: str = "script", **request: Any) -> str:
+    """Plan, check and write ``request`` in this process; it must fail and write nothing."""
+    before = sorted(tmp_path.rglob("*"))
+    req = make_request(tmp_path, mode=mode, **request)
+    with pytest.raises(SweepError) as err:
+        plan = make_plan(req)
+        if mode == "run":
+            launch_sweep(plan, req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None))
+        else:
+            write_script(plan, req, tmp_path / "sd")
+    message = str(err.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    assert sorted(tmp_path.rglob("*")) == before, "the refused sweep left something behind"
+    return message
 
 
-def test_value_names_count_differs(tmp_path):
-    refuse(tmp_path, [], "sweep.params[0]", "3 value_names for 2 values",
-           params=[p("algo.gmm.enabled", "gmm", 0, [True, False], value_names=["t", "f", "x"])])
+# -- the sweep itself -------------------------------------------------------------------
+
+CATALOGUE = [
+    pytest.param(dict(params=[p("algo.rnn.hidden_dim", "rnnd", 3, [400, 1000]),
+                              p("algo.actor_layer_dims", "mlp", 3, [[1], [2], [3]])]),
+                 ["group 3", "algo.rnn.hidden_dim has 2", "algo.actor_layer_dims has 3"], id="unequal-group"),
+    pytest.param(dict(params=[p("algo.gmm.enabled", "gmm", 0, [True, False], value_names=["t", "f", "x"])]),
+                 ["sweep.params[0]", "3 value_names for 2 values"], id="value-names-count"),
+    pytest.param(dict(params=[p("train.seed", "seed", 0, 5)]), ["sweep.params[0]", "'values' must be a list"],
+                 id="values-not-a-list"),
+    pytest.param(dict(), ["the sweep is empty"], id="empty-sweep"),
+    pytest.param(dict(sweep_file={"foo": 1}), ["no 'params'"], id="sweep-file-without-params"),
+    pytest.param(dict(sweep_file={"params": [], "parms": []}), ["unknown top-level field", "parms"],
+                 id="unknown-sweep-file-field"),
+    pytest.param(dict(params=[p("train.batch_sizee", "bs", 0, [1, 2])]),
+                 ["sweep.params[0]", "'train.batch_sizee' is not a key of robomimic's bc config",
+                  "did you mean 'train.batch_size'"], id="unknown-key-in-file"),
+    pytest.param(dict(cli=["algo.optim_params.policy.learning_rate.intial=1e-3,1e-4"]),
+                 ["'algo.optim_params.policy.learning_rate.intial' is not a key",
+                  "did you mean 'algo.optim_params.policy.learning_rate.initial'"], id="unknown-key-on-command-line"),
+    pytest.param(dict(cli=["train.batch_size=16.5,32"]), ["'train.batch_size' must be an int", "got 16.5"],
+                 id="float-for-int"),
+    pytest.param(dict(cli=["algo.gmm.enabled=1,0"]), ["'algo.gmm.enabled' must be a bool"], id="int-for-bool"),
+    pytest.param(dict(cli=["algo.actor_layer_dims=64,128"]), ["'algo.actor_layer_dims' must be a list"],
+                 id="int-for-list"),
+    pytest.param(dict(cli=["train.hdf5_cache_mode=1,2"]), ["'train.hdf5_cache_mode' must be a string"],
+                 id="int-for-string"),
+    pytest.param(dict(params=[p("train.seed", "seed", 0, [1, 2]), p("train/seed", "s", 1, [3])]),
+                 ["sweep.params[1]", "'train/seed' is already swept by sweep.params[0]",
+                  "robomimic would silently keep only the last"], id="same-key-twice"),
+    pytest.param(dict(params=[p("train.seed", "seed", 0, [1])], fixed_lines=["+train.bogus=1"]),
+                 ["'+train.bogus=1'", "not a key"], id="unknown-key-forced"),
+    pytest.param(dict(params=[p("train.seed", "seed", 0, [1, 2])], fixed={"train.seed": 3}),
+                 ["fixes 'train.seed', which the sweep varies"], id="fixing-a-swept-key"),
+]
 
 
-def test_values_not_a_list(tmp_path):
-    refuse(tmp_path, [], "sweep.params[0]", "'values' must be a list",
-           params=[p("train.seed", "seed", 0, 5)])
-
-
-def test_empty_sweep(tmp_path):
-    refuse(tmp_path, [], "the sweep is empty")
-
-
-def test_unknown_key_in_sweep_file_suggests_the_closest(tmp_path):
-    refuse(tmp_path, [], "sweep.params[0]", "'train.batch_sizee' is not a key of robomimic's bc config",
-           "did you mean 'train.batch_size'", params=[p("train.batch_sizee", "bs", 0, [1, 2])])
-
-
-def test_unknown_key_swept_on_the_command_line(tmp_path):
-    refuse(tmp_path, ["algo.optim_params.policy.learning_rate.intial=1e-3,1e-4"],
-           "'algo.optim_params.policy.learning_rate.intial' is not a key",
-           "did you mean 'algo.optim_params.policy.learning_rate.initial'")
-
-
-def test_unknown_key_forced_on_the_command_line(tmp_path):
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", "+train.bogus=1"], "'+train.bogus=1'", "not a key")
-
-
-def test_unknown_key_in_base_json(tmp_path):
-    base = robomimic_default("bc")
-    base["train"]["hdf5_cache_modes"] = "all"
-    (tmp_path / "base.json").write_text(json.dumps(base))
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'base.json'}"],
-           "base.json", "'train.hdf5_cache_modes' is not a key", "did you mean 'train.hdf5_cache_mode'")
-
-
-def test_keys_inside_open_sub_configs_are_accepted(tmp_path):
-    """robomimic leaves observation.modalities.obs, observation.encoder and *_kwargs open."""
-    out = tmp_path / "out"
-    run_app(["train.seed=1,2", "+observation.modalities.obs.my_modality=[cam]",
-             "+observation.encoder.rgb.core_kwargs.my_kwarg=3",
-             f"launch.config_dir={out}", f"launch.script_file={out / 'run.sh'}",
-             f"hydra.sweep.dir={tmp_path / 'sd'}"])
-    config = json.loads((out / "test_seed_1.json").read_text())
-    assert config["observation"]["modalities"]["obs"]["my_modality"] == ["cam"]
-
-
-@pytest.mark.parametrize(
-    "override, expected",
-    [
-        ("train.batch_size=16.5,32", "'train.batch_size' must be an int"),
-        ("algo.gmm.enabled=1,0", "'algo.gmm.enabled' must be a bool"),
-        ("algo.actor_layer_dims=64,128", "'algo.actor_layer_dims' must be a list"),
-        ("train.hdf5_cache_mode=1,2", "'train.hdf5_cache_mode' must be a string"),
-    ],
-)
-def test_wrong_type(tmp_path, override, expected):
-    refuse(tmp_path, [override], expected, "got")
-
-
-def test_float_default_takes_an_int_and_null_default_takes_anything(tmp_path):
-    out = tmp_path / "out"
-    run_app(["algo.optim_params.policy.learning_rate.initial=1,2", "train.hdf5_filter_key=a,null",
-             f"launch.config_dir={out}", f"launch.script_file={out / 'run.sh'}",
-             f"hydra.sweep.dir={tmp_path / 'sd'}"])
-    assert len(list(out.glob("*.json"))) == 4
-
-
-def test_missing_base_json(tmp_path):
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'nope.json'}"],
-           "no such file", "nope.json")
-
-
-def test_unreadable_base_json(tmp_path):
-    (tmp_path / "adir.json").mkdir()
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'adir.json'}"],
-           "cannot read", "adir.json")
-
-
-def test_invalid_base_json_says_line_and_column(tmp_path):
-    (tmp_path / "broken.json").write_text('{\n  "algo_name": "bc",\n  "train": {"seed": 1,}\n}\n')
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'broken.json'}"],
-           "broken.json is not valid JSON", "line 3, column")
-
-
-def test_unknown_algo_name_in_base_json(tmp_path):
-    (tmp_path / "b.json").write_text(json.dumps({"algo_name": "bc_transformer", "experiment": {"name": "x"}}))
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'b.json'}"],
-           "'bc_transformer' is not a robomimic 0.3.0 algorithm", "td3_bc")
-
-
-def test_colliding_run_names_show_both_runs_and_suggest_a_name(tmp_path):
-    refuse(tmp_path, [], "two runs would both be named 'test_seed_1'", "train.batch_size=16",
-           "train.batch_size=32", "give 'train.batch_size' a non-empty name",
-           params=[p("train.seed", "seed", 0, [1]), p("train.batch_size", "", 1, [16, 32])])
+@pytest.mark.parametrize("request_args, fragments", CATALOGUE)
+def test_bad_sweeps(tmp_path, request_args, fragments):
+    refuse(tmp_path, *fragments, **request_args)
 
 
 @pytest.mark.parametrize(
-    "values, value_names, reason",
+    "params, fragments",
     [
-        (["a/b", "c"], None, "contains '/'"),
-        ([1, 2], ["x" * 300, "y"], "longer than"),
+        pytest.param([p("train.seed", "seed", 0, [1]), p("train.batch_size", "", 1, [16, 32])],
+                     ["two runs would both be named 'test_seed_1'", "train.batch_size=16", "train.batch_size=32",
+                      "give 'train.batch_size' a non-empty name"], id="colliding-names"),
+        pytest.param([p("train.hdf5_filter_key", "k", 0, ["a/b", "c"])], ["contains '/'"], id="slash-in-name"),
+        pytest.param([p("train.seed", "k", 0, [1, 2], value_names=["x" * 300, "y"])], ["longer than 250 bytes"],
+                     id="name-too-long"),
+        pytest.param([p("train.seed", "", 0, [1])], ["run name 'test' "], id="script-named-like-a-config"),
     ],
 )
-def test_run_names_unusable_as_file_names(tmp_path, values, value_names, reason):
-    kw = {"value_names": value_names} if value_names else {}
-    refuse(tmp_path, [], reason, params=[p("train.hdf5_filter_key" if value_names is None else "train.seed",
-                                         "k", 0, values, **kw)])
+def test_bad_run_names(tmp_path, params, fragments):
+    extra = {}
+    if fragments[0].startswith("run name 'test'"):
+        # launch.script_file would be the config of run "test"
+        extra = dict(script_file=str(tmp_path / "sd" / "configs" / "test.json"))
+        fragments = ["launch.script_file is test.json in launch.config_dir, the config of run test"]
+    refuse(tmp_path, *fragments, params=params, **extra)
 
 
-def test_empty_base_name_gives_robomimics_names_and_an_empty_run_name_is_refused(tmp_path):
-    out = tmp_path / "out"
-    run_app(["train.seed=1,2", "experiment.name=''", f"launch.config_dir={out}",
-             f"launch.script_file={out / 'run.sh'}", f"hydra.sweep.dir={tmp_path / 'sd'}"])
-    assert sorted(p.name for p in out.glob("*.json")) == ["_seed_1.json", "_seed_2.json"]
-    refuse(tmp_path / "unnamed", ["train.seed=tag(name:,choice(1))", "experiment.name=''"],
-           "run name '' cannot be a file name")
+def test_a_250_byte_name_is_written_whole(tmp_path):
+    """The longest name the check lets through fits the file system, temporary names included."""
+    name = "n" * (250 - len("test_k_"))
+    out = make_request(tmp_path, params=[p("train.seed", "k", 0, [1], value_names=[name])])
+    write_script(make_plan(out), out, tmp_path / "sd")
+    assert [f.name for f in (tmp_path / "sd" / "configs").iterdir()] == [f"test_k_{name}.json"]
 
 
-def test_base_json_without_experiment_name_is_refused(tmp_path):
-    (tmp_path / "b.json").write_text(json.dumps({"algo_name": "bc", "train": {"seed": 1}}))
-    refuse(tmp_path, ["sweep=bc_rnn_hyper", f"base_config={tmp_path / 'b.json'}"],
-           "b.json: 'experiment.name' must be a string, got None")
+# -- base JSON ----------------------------------------------------------------------------
+
+def _base(tmp_path: Path, text: Optional[str] = None, raw: Optional[bytes] = None, config: Optional[Dict] = None) -> str:
+    path = tmp_path / "base.json"
+    if config is not None:
+        text = json.dumps(config)
+    if raw is not None:
+        path.write_bytes(raw)
+    elif text is not None:
+        path.write_text(text)
+    return str(path)
 
 
-def test_same_key_twice_in_a_sweep_file(tmp_path):
-    refuse(tmp_path, [], "sweep.params[1]", "'train/seed' is already swept by sweep.params[0]",
-           "robomimic would silently keep only the last",
-           params=[p("train.seed", "seed", 0, [1, 2]), p("train/seed", "s", 1, [3])])
+def _bc_with(**changes: Any) -> Dict[str, Any]:
+    config = robomimic_default("bc")
+    for section, values in changes.items():
+        config[section].update(values)
+    return config
 
 
-def test_existing_config_with_other_content_is_kept(tmp_path):
-    out = tmp_path / "out"
-    args = ["train.seed=1,2", f"launch.config_dir={out}", f"launch.script_file={out / 'run.sh'}",
-            f"hydra.sweep.dir={tmp_path / 'sd'}"]
-    run_app(args)
-    before = {f.name: f.read_text() for f in out.iterdir()}
-    run_app(args)  # identical: a re-run is fine
-    assert {f.name: f.read_text() for f in out.iterdir()} == before
+@pytest.mark.parametrize(
+    "make, fragments",
+    [
+        pytest.param(lambda t: str(t / "nope.json"), ["no such file", "nope.json"], id="missing"),
+        pytest.param(lambda t: (t / "adir.json").mkdir() or str(t / "adir.json"), ["cannot read", "adir.json"],
+                     id="a-folder"),
+        pytest.param(lambda t: _base(t, '{\n  "algo_name": "bc",\n  "train": {"seed": 1,}\n}\n'),
+                     ["base.json is not valid JSON", "line 3, column"], id="invalid-json"),
+        pytest.param(lambda t: _base(t, raw=b'{"algo_name": "bc", "x": "\xff\xfe"}'), ["not UTF-8", "base.json"],
+                     id="not-utf8"),
+        pytest.param(lambda t: _base(t, config={"algo_name": "bc_transformer", "experiment": {"name": "x"}}),
+                     ["'bc_transformer' is not a robomimic 0.3.0 algorithm", "td3_bc"], id="unknown-algo"),
+        pytest.param(lambda t: _base(t, config={"experiment": {"name": "x"}}), ["has no 'algo_name'"], id="no-algo"),
+        pytest.param(lambda t: _base(t, config=_bc_with(train={"hdf5_cache_modes": "all"})),
+                     ["'train.hdf5_cache_modes' is not a key", "did you mean 'train.hdf5_cache_mode'"],
+                     id="unknown-key"),
+        pytest.param(lambda t: _base(t, config={"algo_name": "bc", "train": {"seed": 1}}),
+                     ["'experiment.name' must be a string, got None"], id="no-experiment-name"),
+        pytest.param(lambda t: _base(t, "[1, 2]"), ["must hold a JSON object, not list"], id="not-an-object"),
+    ],
+)
+def test_bad_base_json(tmp_path, make, fragments):
+    refuse(tmp_path, *fragments, base_config=make(tmp_path), params=[p("train.seed", "seed", 0, [1, 2])])
 
-    proc = run_app_failing(args + ["train.batch_size=64"])
-    assert "test_seed_1.json" in proc.stderr and "launch.overwrite=true" in proc.stderr
-    assert {f.name: f.read_text() for f in out.iterdir()} == before, "nothing may change"
 
-    run_app(args + ["train.batch_size=64", "launch.overwrite=true"])
-    assert json.loads((out / "test_seed_1.json").read_text())["train"]["batch_size"] == 64
+# -- targets and launch options -------------------------------------------------------------
+
+def test_config_dir_that_is_a_file(tmp_path):
+    (tmp_path / "configs").write_text("x")
+    refuse(tmp_path, "launch.config_dir", "is a file, not a folder", params=[p("train.seed", "s", 0, [1])],
+           config_dir=str(tmp_path / "configs"))
+    assert (tmp_path / "configs").read_text() == "x"
 
 
-def test_no_temporary_files_are_left(tmp_path):
-    out = tmp_path / "out"
-    run_app(["sweep=bc_rnn_hyper", f"launch.config_dir={out}", f"launch.script_file={out / 'run.sh'}",
-             f"hydra.sweep.dir={tmp_path / 'sd'}"])
-    assert sorted(f.name for f in out.iterdir() if f.name.startswith(".")) == []
+def test_script_file_that_is_a_folder(tmp_path):
+    (tmp_path / "sd" / "run.sh").mkdir(parents=True)
+    with pytest.raises(SweepError, match="launch.script_file: .*run.sh is a folder"):
+        req = make_request(tmp_path, params=[p("train.seed", "s", 0, [1])])
+        write_script(make_plan(req), req, tmp_path / "sd")
+    assert not (tmp_path / "sd" / "configs").exists()
+
+
+@pytest.mark.parametrize(
+    "launch, fragment",
+    [
+        ({"mode": "train"}, "launch.mode must be one of script, run, list"),
+        ({"timeout_min": -1}, "launch.timeout_min must be a positive number"),
+        ({"gpus": "all"}, "launch.gpus must be a list of device ids"),
+        ({"gpus": [0, 0]}, "launch.gpus lists a device twice"),
+        ({"runs_per_gpu": 0}, "launch.runs_per_gpu must be an int >= 1"),
+        ({"extra_args": "--a 'b"}, "launch.extra_args: cannot split"),
+    ],
+    ids=lambda v: str(v) if isinstance(v, dict) else None,
+)
+def test_bad_launch_options(tmp_path, launch, fragment):
+    with pytest.raises(SweepError, match=fragment.replace("(", r"\(")):
+        make_request(tmp_path, params=[p("train.seed", "s", 0, [1])], **launch)
+
+
+# -- run mode: what would make every run fail ---------------------------------------------
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        pytest.param(None, "train.data is not set", id="null"),
+        pytest.param("FOLDER", "is a folder, not an hdf5 file", id="a-folder"),
+        pytest.param("gone.hdf5", "gone.hdf5 does not exist", id="missing"),
+    ],
+)
+def test_run_mode_needs_a_dataset_file(tmp_path, data, fragment):
+    if data == "FOLDER":
+        (tmp_path / "datadir").mkdir()
+        data = str(tmp_path / "datadir")
+    (tmp_path / "train.py").write_text("")
+    refuse(tmp_path, fragment, mode="run", params=[p("train.seed", "s", 0, [1, 2])],
+           fixed={"train.data": data, "train.output_dir": str(tmp_path / "trained")},
+           train_script=str(tmp_path / "train.py"))
+    assert not (tmp_path / "trained").exists()
+
+
+def test_run_mode_needs_the_train_script(tmp_path):
+    (tmp_path / "data.hdf5").write_bytes(b"x")
+    refuse(tmp_path, "launch.train_script", "nope.py does not exist", mode="run",
+           params=[p("train.seed", "s", 0, [1])], fixed={"train.data": str(tmp_path / "data.hdf5")},
+           train_script="nope.py")
+
+
+def test_max_batch_size_below_one_is_refused(tmp_path):
+    (tmp_path / "data.hdf5").write_bytes(b"x")
+    req = make_request(tmp_path, mode="run", params=[p("train.seed", "s", 0, [1])],
+                       fixed={"train.data": str(tmp_path / "data.hdf5")})
+    with pytest.raises(SweepError, match="max_batch_size must be at least 1, got -1"):
+        launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", -1, "", lambda f: None))
+
+
+# -- through launcher/run.py: no traceback, non-zero exit, nothing written ------------------
+
+@pytest.mark.parametrize(
+    "files, args, fragment",
+    [
+        pytest.param({"sweep/bad.yaml": "params:\n  - key: train.seed\n    values: [1, 2\n"}, ["sweep=bad"],
+                     "is not valid YAML", id="malformed-sweep-yaml"),
+        pytest.param({"sweep/i.yaml": "params:\n  - {key: train.seed, name: s, group: 0, values: [1, '${nope}']}\n"},
+                     ["sweep=i"], "sweep.params[0].values[1]: Interpolation key 'nope' not found",
+                     id="unresolved-interpolation"),
+        pytest.param({}, ["-m", "--cfg", "job"], "cannot be combined", id="dash-m-with-cfg"),
+        pytest.param({}, ["launch.tmeout_min=3", "train.seed=1,2"], "Key 'tmeout_min' not in 'LaunchConf'",
+                     id="unknown-launch-option"),
+        pytest.param({}, ["train.seed=1,2", "launch.mode=run", "train.data=gone.hdf5",
+                          f"launch.train_script={REPO / 'train_stub.py'}"], "gone.hdf5 does not exist",
+                     id="run-mode-missing-dataset"),
+    ],
+)
+def test_end_to_end_refusals(tmp_path, files, args, fragment):
+    (tmp_path / "user_conf").mkdir()
+    for name, text in files.items():
+        (tmp_path / "user_conf" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "user_conf" / name).write_text(text)
+    proc = run_app_failing(["--config-dir", str(tmp_path / "user_conf"), f"hydra.sweep.dir={tmp_path / 'sd'}",
+                            *args], cwd=tmp_path, dash_m=False)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert fragment in proc.stderr, proc.stderr
+    assert not (tmp_path / "sd").exists()
+    assert sorted(os.listdir(tmp_path)) == ["user_conf"]

@@ -1,5 +1,11 @@
-"""launch.mode=run: every run trained through a Hydra launcher, failures caught, finished runs kept."""
+"""launch.mode=run end to end: every run trained through a Hydra launcher, told truly.
+
+Small sweeps (two or four runs of train_stub.py) keep these fast; the README's test
+trains the shipped eight-run sweep.
+"""
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import List, Sequence
@@ -7,166 +13,164 @@ from typing import List, Sequence
 import pandas as pd
 import pytest
 
-from launcher.core.errors import SweepError
 from launcher.options import robomimic_train_script
-from tests.helpers import REPO, config_files, run_app, run_app_failing
+from launcher.run_mode.launch import print_summary
+from launcher.run_mode.progress import Progress
+from launcher.run_mode.state import SUCCEEDED, LaunchDir, Row
+from tests.helpers import REPO, RUN_PY, config_files, run_app, run_app_failing
 
 DATA = Path(__file__).parent / "data"
-SEED_NAMES = [
-    "bc_rnn_hyper_plr_0.001_gmm_t_rnnd_400_mlp_1024",
-    "bc_rnn_hyper_plr_0.001_gmm_t_rnnd_1000_mlp_0",
-    "bc_rnn_hyper_plr_0.001_gmm_f_rnnd_400_mlp_1024",
-    "bc_rnn_hyper_plr_0.001_gmm_f_rnnd_1000_mlp_0",
-    "bc_rnn_hyper_plr_0.0001_gmm_t_rnnd_400_mlp_1024",
-    "bc_rnn_hyper_plr_0.0001_gmm_t_rnnd_1000_mlp_0",
-    "bc_rnn_hyper_plr_0.0001_gmm_f_rnnd_400_mlp_1024",
-    "bc_rnn_hyper_plr_0.0001_gmm_f_rnnd_1000_mlp_0",
-]
+STUB = REPO / "train_stub.py"
 
 
-def seed_args(tmp_path: Path, sweep_dir: str = "sd", *extra: str) -> List[str]:
-    dataset = tmp_path / "demo.hdf5"
-    dataset.write_bytes(b"\x89HDF\r\n\x1a\n")
-    return [
-        "sweep=bc_rnn_hyper", "launch.mode=run", f"launch.train_script={REPO / 'train_stub.py'}",
-        "experiment.name=bc_rnn_hyper", f"train.data={dataset}", f"train.output_dir={tmp_path / 'trained'}",
-        f"hydra.sweep.dir={tmp_path / sweep_dir}", *extra,
-    ]
+def args(tmp_path: Path, sd: str = "sd", *extra: str, seeds: str = "1,2") -> List[str]:
+    (tmp_path / "data.hdf5").write_bytes(b"\x89HDF\r\n\x1a\n")
+    return [f"train.seed={seeds}", "launch.mode=run", f"launch.train_script={STUB}", f"train.data={tmp_path / 'data.hdf5'}",
+            f"train.output_dir={tmp_path / 'trained'}", f"hydra.sweep.dir={tmp_path / sd}", *extra]
 
 
-def manifest(tmp_path: Path, sweep_dir: str = "sd") -> pd.DataFrame:
-    return pd.read_json(tmp_path / sweep_dir / "manifest.jsonl", lines=True)
+def manifest(tmp_path: Path, sd: str = "sd") -> pd.DataFrame:
+    return pd.read_json(tmp_path / sd / "manifest.jsonl", lines=True)
 
 
-def assert_robomimic_layout(tmp_path: Path, names: Sequence[str]) -> None:
-    for name in names:
-        (run_dir,) = [p for p in (tmp_path / "trained" / name).iterdir() if not p.name.startswith(".")]
-        assert len(run_dir.name) == 14 and run_dir.name.isdigit()  # YYYYmmddHHMMSS
-        for sub in ("config.json", "logs/log.txt", "logs/tb", "models", "videos"):
-            assert (run_dir / sub).exists(), run_dir / sub
-        saved = json.loads((run_dir / "config.json").read_text())
-        assert saved["experiment"]["name"] == name
+def run_folders(tmp_path: Path, name: str) -> List[Path]:
+    return sorted(p for p in (tmp_path / "trained" / name).iterdir() if not p.name.startswith("."))
 
 
-def test_seed_sweep_trains_eight_runs_then_a_rerun_skips_them(tmp_path):
-    out, err = run_app(seed_args(tmp_path))
-    assert_robomimic_layout(tmp_path, SEED_NAMES)
+def test_runs_train_in_robomimics_layout_and_a_rerun_in_a_new_sweep_dir_skips_them(tmp_path):
+    out, err = run_app(args(tmp_path))
     table = manifest(tmp_path)
-    assert list(table["name"]) == SEED_NAMES
-    assert set(table["status"]) == {"succeeded"} and set(table["exit_code"]) == {0}
-    assert all(Path(p).is_file() for p in table["log"]) and all(Path(p).is_file() for p in table["config"])
-    assert table.loc[0, "params"]["algo.rnn.hidden_dim"] == 400
-    assert "[sweep] 8 done, 0 failed, 0 running, 0 left" in err  # plain progress lines off a terminal
-    for name in SEED_NAMES:
-        assert name in out  # summary table
+    assert list(table["name"]) == ["test_seed_1", "test_seed_2"]
+    assert list(table["status"]) == ["succeeded"] * 2 and list(table["exit_code"]) == [0, 0]
+    assert table.loc[0, "params"] == {"train.seed": 1}
+    for name, output_dir in zip(table["name"], table["output_dir"]):
+        (run_dir,) = run_folders(tmp_path, name)
+        assert str(run_dir) == output_dir and len(run_dir.name) == 14 and run_dir.name.isdigit()
+        for sub in ("config.json", "logs/log.txt", "logs/tb", "videos"):
+            assert (run_dir / sub).exists(), run_dir / sub
+    assert "[sweep] 2 done, 0 failed, 0 running, 0 left" in err and "Launching 2 runs" in out
+    # Hydra's launch lines show the run, nothing internal.
+    assert "#0 : launch.run='test_seed_1'" in out and ".sweep" not in out.split("Launching")[1].split("run ")[0]
 
-    # The configs a run-mode job writes are the ones script mode writes.
-    run_mode_configs = config_files(tmp_path / "sd" / "configs")
-    run_app(["sweep=bc_rnn_hyper", "experiment.name=bc_rnn_hyper", f"train.data={tmp_path / 'demo.hdf5'}",
-             f"train.output_dir={tmp_path / 'trained'}", f"hydra.sweep.dir={tmp_path / 'script'}"])
-    assert config_files(tmp_path / "script" / "configs") == run_mode_configs
+    # Run mode wrote the configs and run.sh script mode writes.
+    run_app([a for a in args(tmp_path, "script") if not a.startswith("launch.")])
+    assert config_files(tmp_path / "script" / "configs") == config_files(tmp_path / "sd" / "configs")
 
-    out, _ = run_app(seed_args(tmp_path, "sd2"))
-    assert "Skipping 8 of 8 runs that already finished" in out
-    assert set(manifest(tmp_path, "sd2")["status"]) == {"skipped"}
-    assert all(len([p for p in (tmp_path / "trained" / n).iterdir() if not p.name.startswith(".")]) == 1
-               for n in SEED_NAMES)
-
-
-def test_rerun_true_trains_again_and_answers_robomimics_prompt_with_no(tmp_path):
-    run_app(seed_args(tmp_path, "sd", "train.seed=tag(name:seed,choice(1))"))
-    time.sleep(1.1)  # robomimic's run folders are named to the second
-    run_app(seed_args(tmp_path, "sd2", "train.seed=tag(name:seed,choice(1))", "launch.rerun=true"))
-    table = manifest(tmp_path, "sd2")
-    assert set(table["status"]) == {"succeeded"}
-    for name in table["name"]:
-        # The stub asked whether to delete the existing folder; "n" kept the first run.
-        runs = [p for p in (tmp_path / "trained" / name).iterdir() if not p.name.startswith(".")]
-        assert len(runs) == 2
-        assert "already exists" in (tmp_path / "sd2" / "logs" / f"{name}.log").read_text()
+    out, _ = run_app(args(tmp_path, "sd2"))
+    assert "Skipping 2 of 2 runs that already finished" in out
+    table2 = manifest(tmp_path, "sd2")
+    assert set(table2["status"]) == {"skipped"}
+    # Skipped rows point at the finished run's own config, log and output folder.
+    assert list(table2["config"]) == list(table["config"]) and list(table2["log"]) == list(table["log"])
+    assert list(table2["output_dir"]) == list(table["output_dir"])
+    assert all(len(run_folders(tmp_path, n)) == 1 for n in table["name"])
 
 
-def test_a_prompt_gets_one_answer_then_end_of_file(tmp_path):
-    run_app(seed_args(tmp_path, "sd", f"launch.train_script={DATA / 'prompt_train.py'}", "train.seed=1"))
-    log = (tmp_path / "sd" / "logs" / f"{SEED_NAMES[0]}.log").read_text()
-    assert "answer='n'" in log and "stdin closed after the answer" in log
+def test_a_relaunch_into_the_same_sweep_dir_never_replays_old_outcomes(tmp_path):
+    """A job that dies without a word is failed with the launcher's reason, even where an
+    earlier launch in the same sweep dir succeeded with the same runs."""
+    run_app(args(tmp_path, "sd", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"))
+    assert set(manifest(tmp_path)["status"]) == {"succeeded"}
+    proc = run_app_failing(args(tmp_path, "sd", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                                f"launch.train_script={DATA / 'kills_its_job_train.py'}", "launch.rerun=true",
+                                "launch.overwrite=true"))  # run.sh names another train script
+    table = manifest(tmp_path)
+    assert list(table["status"]) == ["failed", "failed"], table
+    # Started and died, or never started because the launcher gave up: either way the launcher's reason.
+    assert all(r.startswith(("its job ended without recording an outcome (the launcher said: TerminatedWorkerError",
+                             "not run: the launcher failed: TerminatedWorkerError")) for r in table["reason"]), \
+        list(table["reason"])
+    assert "2 of 2 runs failed" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize(
     "script, reason",
     [
-        ("exit_nonzero_train.py", "exit code 3"),
-        ("robomimic_crash_train.py", "CUDA out of memory"),
+        pytest.param("exit_nonzero_train.py", "exit code 3: something went wrong", id="non-zero-exit"),
+        pytest.param("robomimic_crash_train.py", "CUDA out of memory", id="robomimic-exit-0-crash"),
     ],
 )
-def test_failed_runs_fail_the_sweep_with_a_summary_and_are_not_recorded(tmp_path, script, reason):
-    proc = run_app_failing(seed_args(tmp_path, "sd", f"launch.train_script={DATA / script}"))
-    assert "8 of 8 runs failed" in proc.stderr and reason in proc.stderr
+def test_failed_runs_say_why_fail_the_sweep_and_are_not_recorded_as_finished(tmp_path, script, reason):
+    proc = run_app_failing(args(tmp_path, "sd", f"launch.train_script={DATA / script}"))
+    assert f"2 of 2 runs failed (first: test_seed_1: {reason})" in proc.stderr
     assert "Traceback" not in proc.stderr
-    for name in SEED_NAMES:
-        assert name in proc.stdout  # every run is in the summary
     table = manifest(tmp_path)
-    assert set(table["status"]) == {"failed"}
-    assert all(reason in r for r in table["reason"])
+    assert list(table["status"]) == ["failed"] * 2 and list(table["reason"]) == [reason] * 2
+    for name in ("test_seed_1", "test_seed_2"):
+        assert f"{name}  failed" in proc.stdout  # the summary
     assert not list((tmp_path / "trained").rglob(".sweep_done/*")), "a failed run is never recorded as finished"
 
 
-def test_one_failing_run_does_not_stop_the_others_and_is_retried_on_resume(tmp_path):
-    extra = ["train.seed=tag(name:seed,choice(1,2))", f"launch.train_script={DATA / 'even_seed_fails_train.py'}"]
-    proc = run_app_failing(seed_args(tmp_path, "sd", *extra))
-    table = manifest(tmp_path)
-    assert list(table[table["status"] == "failed"]["name"].str.endswith("_seed_2")) == [True] * 8
-    assert list(table[table["status"] == "succeeded"]["name"].str.endswith("_seed_1")) == [True] * 8
-    assert "8 of 16 runs failed" in proc.stderr
+def test_one_failing_run_does_not_stop_the_others_and_runs_again_on_resume(tmp_path):
+    extra = [f"launch.train_script={DATA / 'even_seed_fails_train.py'}"]
+    proc = run_app_failing(args(tmp_path, "sd", *extra))
+    assert list(manifest(tmp_path)["status"]) == ["succeeded", "failed"]
+    assert "1 of 2 runs failed" in proc.stderr
 
-    proc = run_app_failing(seed_args(tmp_path, "sd2", *extra))
-    assert "Skipping 8 of 16 runs" in proc.stdout and "8 of 16 runs failed" in proc.stderr
-
-
-def test_missing_dataset_is_refused_before_launching(tmp_path):
-    args = seed_args(tmp_path)
-    args = [a if not a.startswith("train.data=") else f"train.data={tmp_path / 'gone.hdf5'}" for a in args]
-    proc = run_app_failing(args)
-    assert "gone.hdf5 does not exist" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "trained").exists() and not (tmp_path / "sd").exists()
+    proc = run_app_failing(args(tmp_path, "sd2", *extra))
+    assert "Skipping 1 of 2 runs" in proc.stdout and "Launching 1 run;" in proc.stdout
+    assert list(manifest(tmp_path, "sd2")["status"]) == ["skipped", "failed"]
 
 
-def test_missing_train_script_is_refused_before_launching(tmp_path):
-    proc = run_app_failing(seed_args(tmp_path, "sd", f"launch.train_script={tmp_path / 'nope.py'}"))
-    assert "nope.py does not exist" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "sd").exists()
+def test_rerun_trains_again_and_robomimics_prompt_gets_no(tmp_path):
+    run_app(args(tmp_path, seeds="choice(1)"))
+    time.sleep(1.1)  # robomimic's run folders are named to the second
+    run_app(args(tmp_path, "sd2", "launch.rerun=true", seeds="choice(1)"))
+    assert list(manifest(tmp_path, "sd2")["status"]) == ["succeeded"]
+    assert len(run_folders(tmp_path, "test_seed_1")) == 2, "'n' kept the first run"
+    assert "already exists" in (tmp_path / "sd2" / "logs" / "test_seed_1.log").read_text()
 
 
-def test_train_script_robomimic_without_robomimic_is_a_clear_error(monkeypatch, tmp_path):
+def test_a_prompt_gets_one_answer_then_end_of_file(tmp_path):
+    run_app(args(tmp_path, "sd", f"launch.train_script={DATA / 'prompt_train.py'}", seeds="choice(1)"))
+    log = (tmp_path / "sd" / "logs" / "test_seed_1.log").read_text()
+    assert "answer='n'" in log and "stdin closed after the answer" in log
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+def test_parallel_launchers(tmp_path, launcher):
+    run_app(args(tmp_path, "sd", f"hydra/launcher={launcher}"))
+    assert list(manifest(tmp_path)["status"]) == ["succeeded"] * 2
+    assert all(len(run_folders(tmp_path, n)) == 1 for n in ("test_seed_1", "test_seed_2"))
+
+
+def test_relative_sweep_dir_with_jobs_that_change_directory(tmp_path):
+    extra = [a for a in args(tmp_path) if not a.startswith("hydra.sweep.dir=")]
+    proc = subprocess.run([sys.executable, RUN_PY, *extra, "hydra.sweep.dir=relative_sd", "hydra.job.chdir=true",
+                           "hydra/launcher=joblib"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert set(manifest(tmp_path, "relative_sd")["status"]) == {"succeeded"}
+
+
+def test_train_script_robomimic_without_robomimic_is_a_clear_error(monkeypatch):
     import importlib.util
+
+    from launcher.core.errors import SweepError
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     with pytest.raises(SweepError, match="needs robomimic installed"):
         robomimic_train_script()
 
 
-def test_train_script_robomimic_resolves_the_installed_train_py(tmp_path):
+def test_train_script_robomimic_resolves_the_installed_train_py():
     import robomimic
 
     assert robomimic_train_script() == Path(robomimic.__file__).parent / "scripts" / "train.py"
 
 
-@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
-def test_parallel_launchers_complete_the_seed_sweep(tmp_path, launcher):
-    run_app(seed_args(tmp_path, "sd", f"hydra/launcher={launcher}"))
-    assert_robomimic_layout(tmp_path, SEED_NAMES)
-    assert set(manifest(tmp_path)["status"]) == {"succeeded"}
+def _rows(n: int, status: str) -> List[Row]:
+    rows = [Row(i, f"run_{i}", (i,)) for i in range(n)]
+    for row in rows:
+        row.status = status
+    return rows
 
 
-def test_relative_sweep_dir_with_jobs_that_change_directory(tmp_path):
-    import subprocess
-    import sys
-
-    from tests.helpers import RUN_PY
-
-    args = [a for a in seed_args(tmp_path) if not a.startswith("hydra.sweep.dir=")]
-    proc = subprocess.run([sys.executable, RUN_PY, "-m", *args, "hydra.sweep.dir=relative_sd",
-                           "hydra.job.chdir=true", "hydra/launcher=joblib"],
-                          cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert set(manifest(tmp_path, "relative_sd")["status"]) == {"succeeded"}
+@pytest.mark.parametrize("n", [3, 51])
+def test_summary_of_a_clean_sweep(tmp_path, capsys, n):
+    rows = _rows(n, SUCCEEDED)
+    print_summary(rows, Progress(rows, LaunchDir(tmp_path), save=lambda: None), tmp_path / "m.jsonl", tmp_path)
+    out = capsys.readouterr().out
+    if n <= 50:
+        assert len(out.splitlines()) == n + 1 and "run_2" in out  # a table
+    else:
+        assert out.splitlines() == [f"51 runs: 51 done, 0 failed, 0 running, 0 left, 0 skipped; all runs: {tmp_path / 'm.jsonl'}"]

@@ -26,7 +26,7 @@ from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, read_write
 
 
 class SweepFailed(CompactHydraException):
@@ -87,4 +87,17 @@ class RobomimicSweeper(Sweeper):
             max_batch_size=self.max_batch_size,
             launcher_target=str(config.hydra.launcher.get("_target_", "")),
             save_config=lambda folder: OmegaConf.save(config, folder / "multirun.yaml"),
+            slim_jobs=self._slim_jobs,
         )
+
+    def _slim_jobs(self) -> None:
+        """Jobs compose only the launch options (the ConfigStore's ``robomimic_launch``).
+
+        A job trains a JSON the sweeper already wrote, so composing robomimic's whole
+        config again for every job would only cost time (about half of Hydra's
+        per-job work) and memory (Hydra keeps each job's config until its batch
+        ends). Hydra's own overrides from the command line still apply to every job.
+        """
+        assert self.config is not None
+        with read_write(self.config.hydra.job):
+            self.config.hydra.job.config_name = "robomimic_launch"

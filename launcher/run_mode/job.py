@@ -125,7 +125,7 @@ class _Job:
 
     def _record_running(self, pid: int, gpu: Optional[int]) -> None:
         write_run_record(self.record_file, {
-            "status": RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "gpu": gpu,
+            "status": RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "job_pid": os.getpid(), "gpu": gpu,
             "started": self.started, "heartbeat": time.time(),
         })
 
@@ -149,10 +149,10 @@ class _Job:
             return True
         if self.settings.sweeper_host != this_host():
             return False
-        return not _alive(self.settings.sweeper_pid)
+        return not alive(self.settings.sweeper_pid)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie counts as dead: its parent has not reaped it yet)."""
     try:
         with open(f"/proc/{pid}/stat") as f:

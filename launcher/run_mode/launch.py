@@ -28,6 +28,7 @@ from launcher.locks import Locks, holder_note
 from launcher.options import LaunchOptions, TrainCommand, train_command
 from launcher.prepare import RunFiles, prepare_runs
 from launcher.run_mode import gpus as gpu_slots
+from launcher.run_mode.job import alive
 from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
 from launcher.run_mode.state import (
     FAILED,
@@ -63,6 +64,7 @@ class HydraJobs:
     max_batch_size: Optional[int]
     launcher_target: str  # the launcher's _target_, for the checks that depend on it
     save_config: Callable[[Path], None]  # writes multirun.yaml, as Hydra's sweepers do
+    slim_jobs: Callable[[], None] = lambda: None  # makes jobs compose only what they need
 
 
 def hydra_quote(text: str) -> str:
@@ -103,6 +105,7 @@ class Launch:
             launch = LaunchDir.create(self.sweep_dir)
             launch.save_settings(self._settings(launch, command))
             self.hydra.save_config(self.sweep_dir)
+            self.hydra.slim_jobs()
             progress = Progress(rows, launch, save=lambda: write_manifest(
                 self.manifest, rows, self.plan, self.options.config_dir, self.logs))
             progress.save(force=True)
@@ -246,22 +249,32 @@ class Launch:
                     continue
                 progress.set(row, status=FAILED, reason=f"the job failed before recording an outcome: {outcome}")
             elif row.status == RUNNING:
-                self._await(row, progress)
+                self._await(row, progress, error)
             else:
                 progress.set(row, status=FAILED, reason=f"not run: the launcher failed: {_one_line(error)}")
 
-    def _await(self, row: Row, progress: Progress) -> None:
-        """A running job whose launcher gave up: wait for its outcome, or for it to go silent."""
+    def _await(self, row: Row, progress: Progress, error: Optional[BaseException]) -> None:
+        """A running job whose launcher gave up on its batch: wait for its outcome, or for it
+        to be gone (its process, on this machine; its record going stale, elsewhere)."""
         record_file = progress.launch.run_file(row.name)
+        job = row.job or {}
+        local = job.get("host") == this_host() and job.get("job_pid")
         while row.status not in FINAL:
             progress.poll()
-            try:
-                silent = time.time() - record_file.stat().st_mtime
-            except OSError:
-                silent = STALE_S
-            if row.status not in FINAL and silent >= STALE_S:
-                progress.set(row, status=FAILED, reason=f"its job stopped reporting for {STALE_S:.0f} s (killed?)")
-            time.sleep(0.5)
+            if row.status in FINAL:
+                return
+            if local and not alive(int(job["job_pid"])):
+                gone = "its job ended without recording an outcome"
+            else:
+                try:
+                    silent = time.time() - record_file.stat().st_mtime
+                except OSError:
+                    silent = STALE_S
+                gone = f"its job stopped reporting for {STALE_S:.0f} s" if silent >= STALE_S else ""
+            if gone:
+                progress.set(row, status=FAILED, reason=f"{gone} (the launcher said: {_one_line(error)})")
+                return
+            time.sleep(0.2)
 
     # -- winding down -----------------------------------------------------------
 

@@ -156,7 +156,7 @@ class Row:
             if key in record:
                 setattr(self, key, record[key])
         if record.get("status") == RUNNING:
-            self.job = {k: record.get(k) for k in ("host", "pid", "pgid", "heartbeat")}
+            self.job = {k: record.get(k) for k in ("host", "pid", "pgid", "job_pid")}
 
 
 def manifest_line(row: Row, plan: SweepPlan, config_dir: Path, logs_dir: Path) -> str:

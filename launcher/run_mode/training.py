@@ -121,8 +121,9 @@ def _wait(process: subprocess.Popen, start: float, timeout_s: Optional[float],
     """None when the training exited by itself, else why it was stopped."""
     while True:
         try:
-            process.wait(timeout=POLL_S)
-            return None
+            code = process.wait(timeout=POLL_S)
+            # A training that ended on a signal while the sweep stops was stopped by the sweeper.
+            return "interrupted: the sweep was stopped" if code != 0 and should_stop() else None
         except subprocess.TimeoutExpired:
             pass
         if timeout_s is not None and time.monotonic() - start > timeout_s:
