@@ -260,7 +260,10 @@ class SweepWriter:
                 self.conflicts.append(self.config_dir / file_name)
                 return
             self._staged.append(file_name)
-        self._guard(lambda: self._writer.write(file_name, data), self._staging / file_name)
+        try:
+            self._writer.write(file_name, data)
+        except OSError as e:
+            raise os_error(self._staging / file_name, e, "write") from None
 
     def script_write(self, text: str) -> None:
         assert self._script is not None

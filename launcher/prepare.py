@@ -7,8 +7,8 @@ run as it goes by (its dataset, its output folder, whether it already finished)
 through ``visit``. Memory stays flat: runs are expanded lazily and only their
 names (for the collision check) are kept.
 """
+import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Optional
 
 from launcher.checks import RunNames
@@ -26,7 +26,7 @@ class RunFiles:
     index: int
     name: str
     choice: Choice
-    config_path: Path
+    config_path: str  # absolute
     text: str  # the run's JSON, rendered once
 
 
@@ -44,17 +44,18 @@ def prepare_runs(
     names = RunNames(plan, options)
     render = ConfigRenderer(plan).text if (writer is not None or visit is not None) else None
     count = 0
+    config_dir = str(options.config_dir)  # str joins: pathlib costs more than rendering here
     for index, (name, choice) in enumerate(plan.runs()):
         names.add(name, choice)
         count += 1
         if render is None:
             continue
-        config_path = options.config_dir / f"{name}.json"
-        run = RunFiles(index, name, choice, config_path, render(name, choice))
+        file_name = f"{name}.json"
+        run = RunFiles(index, name, choice, os.path.join(config_dir, file_name), render(name, choice))
         if visit is not None:
             visit(run)
         if writer is not None:
-            writer.add(config_path.name, run.text)
+            writer.add(file_name, run.text)
             if command is not None:
-                writer.script_write(command.line(str(config_path)) + "\n")
+                writer.script_write(command.line(run.config_path) + "\n")
     return count

@@ -69,7 +69,7 @@ def test_runs_train_in_robomimics_layout_and_a_rerun_in_a_new_sweep_dir_skips_th
 def test_a_relaunch_into_the_same_sweep_dir_never_replays_old_outcomes(tmp_path):
     """A job that dies without a word is failed with the launcher's reason, even where an
     earlier launch in the same sweep dir succeeded with the same runs."""
-    run_app(args(tmp_path, "sd", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"))
+    run_app(args(tmp_path, "sd"))
     assert set(manifest(tmp_path)["status"]) == {"succeeded"}
     proc = run_app_failing(args(tmp_path, "sd", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
                                 f"launch.train_script={DATA / 'kills_its_job_train.py'}", "launch.rerun=true",

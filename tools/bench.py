@@ -14,7 +14,11 @@ configs-only part (``pip install --no-deps robomimic==0.3.0 six``) if it is miss
 
 Run mode: the same ``--run-mode-runs`` configs trained by ``launch.mode=run`` with
 train_stub.py, beside a bare ``python train_stub.py --config X`` loop; the
-difference per run is the launcher's own overhead.
+difference per run is the launcher's own overhead. ``--memory-runs 50 400``: the
+sweeper's peak memory in run mode at those sizes (a trivial train script), which
+must stay flat. ``--big-runs 200000``: how long a huge run-mode sweep takes to
+start its first training, and the sweeper's memory after ``--big-launched`` runs,
+after which the sweep is stopped with SIGTERM (as a user would) and its exit timed.
 """
 import argparse
 import json
@@ -152,6 +156,64 @@ def bench_run_mode(work: Path, runs: int) -> Dict[str, float]:
     return {"runs": runs, "bare_s": bare, "launched_s": launched, "overhead_s": launched - bare}
 
 
+TRIVIAL_TRAIN = """import os, sys, time
+with open(os.environ["BENCH_STARTS"], "a") as f:
+    f.write(f"{time.time()}\\n")
+print("finished run successfully!")
+"""
+
+
+def _run_mode_sweep(work: Path, tag: str, runs: int) -> Tuple[List[str], Path]:
+    dataset = work / "demo.hdf5"
+    dataset.write_bytes(b"bench")
+    train = work / "trivial_train.py"
+    train.write_text(TRIVIAL_TRAIN)
+    starts = work / f"starts_{tag}.txt"
+    cmd = [sys.executable, str(RUN_PY), f"train.seed=range(0,{runs})", "launch.mode=run",
+           f"launch.train_script={train}", f"train.data={dataset}", f"train.output_dir={work / f'trained_{tag}'}",
+           f"hydra.sweep.dir={work / f'sd_{tag}'}"]
+    return cmd, starts
+
+
+def bench_run_mode_memory(work: Path, sizes: Sequence[int]) -> List[Tuple[int, float, float]]:
+    """(runs, seconds, sweeper peak MiB) of whole run-mode sweeps with a trivial train script."""
+    results = []
+    for runs in sizes:
+        cmd, starts = _run_mode_sweep(work, f"mem{runs}", runs)
+        os.environ["BENCH_STARTS"] = str(starts)
+        seconds, peak = timed(cmd, work)
+        results.append((runs, seconds, peak))
+    return results
+
+
+def bench_big_sweep(work: Path, runs: int, launched: int) -> Dict[str, float]:
+    """A huge run-mode sweep: seconds to its first training, MiB after ``launched`` runs, stop time."""
+    cmd, starts = _run_mode_sweep(work, "big", runs)
+    env = dict(os.environ, BENCH_STARTS=str(starts))
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = None
+    while True:
+        count = len(starts.read_text().splitlines()) if starts.exists() else 0
+        if count and first is None:
+            first = time.perf_counter() - start
+        if count >= launched or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    rss = _rss_mib(proc.pid)
+    stop = time.perf_counter()
+    proc.terminate()
+    proc.wait()
+    return {"runs": runs, "first_s": first or float("nan"), "launched": launched, "rss_mib": rss,
+            "hwm_mib": rss, "stop_s": time.perf_counter() - stop, "exit": proc.returncode}
+
+
+def _rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return int(fields["VmHWM"].split()[0]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
@@ -161,6 +223,9 @@ def main() -> None:
         help="file systems to measure on, one table each (default: /dev/shm if it is a tmpfs, and the temp dir)",
     )
     parser.add_argument("--run-mode-runs", type=int, default=16)
+    parser.add_argument("--memory-runs", type=int, nargs="*", default=[50, 400])
+    parser.add_argument("--big-runs", type=int, default=200000)
+    parser.add_argument("--big-launched", type=int, default=300)
     args = parser.parse_args()
     ensure_robomimic()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -183,6 +248,20 @@ def main() -> None:
                 print("| run mode, runs | bare train_stub.py s/run | launch.mode=run s/run | launcher overhead s/run |")
                 print("|---:|---:|---:|---:|")
                 print(f"| {r['runs']} | {r['bare_s']:.3f} | {r['launched_s']:.3f} | {r['overhead_s']:.3f} |")
+            if args.memory_runs and root == args.dirs[-1]:
+                print()
+                print("| run mode, runs (trivial train script) | seconds | sweeper peak MiB |")
+                print("|---:|---:|---:|")
+                for runs, seconds, peak in bench_run_mode_memory(work, args.memory_runs):
+                    print(f"| {runs:,} | {seconds:.1f} | {peak:.1f} |", flush=True)
+            if args.big_runs and root == args.dirs[-1]:
+                r = bench_big_sweep(work, args.big_runs, args.big_launched)
+                print()
+                print("| run mode, runs | s to first training | peak MiB after N launched | N | "
+                      "s from SIGTERM to exit | exit code |")
+                print("|---:|---:|---:|---:|---:|---:|")
+                print(f"| {r['runs']:,} | {r['first_s']:.1f} | {r['hwm_mib']:.1f} | {r['launched']} | "
+                      f"{r['stop_s']:.1f} | {r['exit']} |", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -45,7 +45,9 @@ from launcher.run_mode.state import (
     read_json,
     remove_old_launches,
     resolve_output_root,
+    runs_with_markers,
     this_host,
+    manifest_encoder,
     write_manifest,
 )
 
@@ -106,8 +108,8 @@ class Launch:
             launch.save_settings(self._settings(launch, command))
             self.hydra.save_config(self.sweep_dir)
             self.hydra.slim_jobs()
-            progress = Progress(rows, launch, save=lambda: write_manifest(
-                self.manifest, rows, self.plan, self.options.config_dir, self.logs))
+            encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
+            progress = Progress(rows, launch, save=lambda: write_manifest(self.manifest, rows, encode))
             progress.save(force=True)
             self._announce(rows, to_launch)
             interrupts.callbacks.append(lambda signum: stop_trainings(launch, progress.in_flight()))
@@ -153,6 +155,8 @@ class Launch:
         datasets: Dict[Any, None] = {}
         roots: Dict[Any, Path] = {}
 
+        finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
+
         def visit(run: RunFiles) -> None:
             data = self.plan.value(run.choice, "train.data")
             if data not in datasets:
@@ -161,8 +165,12 @@ class Launch:
             row = Row(run.index, run.name, run.choice)
             rows.append(row)
             root = self._output_root(run, roots, command)
-            marker = read_json(done_marker(root, run.name, run.text))
-            if marker is not None and not self.options.rerun:
+            if root not in finished:
+                finished[root] = runs_with_markers(root)
+            marker = None
+            if run.name in finished[root] and not self.options.rerun:
+                marker = read_json(done_marker(root, run.name, run.text))
+            if marker is not None:
                 row.status, row.reason = SKIPPED, "finished before"
                 row.output_dir, row.duration_s = marker.get("output_dir"), marker.get("duration_s")
                 row.exit_code, row.config, row.log = marker.get("exit_code"), marker.get("config"), marker.get("log")

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+from launcher.report.logs import robomimic_error
 
-ROBOMIMIC_FAILURE = "run failed with error:"
+
 PROMPT_ANSWER = b"n\n"
 POLL_S = 0.2
 GRACE_S = 5.0  # between SIGTERM and SIGKILL when a training is stopped
@@ -151,15 +152,6 @@ def judge(exit_code: int, log_path: Path, duration: float) -> TrainingResult:
         reason = f"exit code {exit_code}"
     last = last_line(_read_text(log_path).partition("\n")[2])  # after the "$ command" line
     return TrainingResult(FAILED, exit_code, duration, f"{reason}: {last}" if last else reason)
-
-
-def robomimic_error(text: str) -> Optional[str]:  # TODO: launcher.report.logs
-    lines = text.replace("\r", "\n").splitlines()
-    for i, line in enumerate(lines):
-        if ROBOMIMIC_FAILURE in line:
-            rest = [l.strip() for l in lines[i + 1:] if l.strip()]
-            return rest[0] if rest else ROBOMIMIC_FAILURE
-    return None
 
 
 def _read_text(path: Path) -> str:
