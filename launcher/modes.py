@@ -4,11 +4,14 @@
 * ``script``: write every run's JSON and ``run.sh``, as robomimic's ``hyperparam_helper.py`` does.
 * ``run``: the same files, then train every run through Hydra's launcher.
 """
+import os
 import sys
-from typing import Any, List
+from typing import Any, Dict, Hashable, List
 
 from launcher.app_config import SweepRequest
 from launcher.checks import check_targets
+from launcher.core.params import group_sizes, show_value
+from launcher.core.plan import SweepPlan
 from launcher.files import NewFolders, SweepWriter, check_writable
 from launcher.interrupts import Interrupts, SweepInterrupted
 from launcher.locks import Locks, holder_note
@@ -20,6 +23,7 @@ from launcher.prepare import prepare_runs
 def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
     plan = make_plan(request)
     options = request.options
+    report_excluded(plan)
     if options.mode == "list":
         list_runs(plan, options)
     elif options.mode == "script":
@@ -31,13 +35,36 @@ def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
     return []
 
 
-def list_runs(plan: Any, options: Any) -> None:
+def report_excluded(plan: SweepPlan) -> None:
+    """Say how many runs ``exclude`` dropped, in every mode, before anything else happens."""
+    if plan.exclude:
+        kept, total = plan.count_runs()
+        print(f"Excluded {total - kept} of {total} runs (exclude)")
+
+
+def list_runs(plan: SweepPlan, options: Any) -> None:
+    """The dry run: every check script mode makes on the sweep, then one line a run
+    (index, name, the values of the params that vary), the values every run shares
+    once, and the count. Nothing is written."""
     count = prepare_runs(plan, options)
-    width = len(str(count))
+    try:
+        _print_runs(plan, count)
+    except BrokenPipeError:
+        # `launch.mode=list | head`: the reader has seen enough; stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _print_runs(plan: SweepPlan, count: int) -> None:
+    sizes: Dict[Hashable, int] = group_sizes(plan.params)
+    varying = [i for i, p in enumerate(plan.params) if sizes[p.group] > 1]
+    fixed = [p for p in plan.params if sizes[p.group] == 1]
+    if fixed:
+        print("every run: " + ", ".join(f"{p.key}={show_value(p.values[0])}" for p in fixed))
+    width = len(str(max(count - 1, 0)))
     for index, (name, choice) in enumerate(plan.runs()):
-        values = ", ".join(f"{key}={value!r}" for key, value in plan.assignments(choice))
-        print(f"{index:>{width}}  {name}  {values}")
-    print(f"{count} run{'s' if count != 1 else ''}")
+        values = ", ".join(f"{plan.params[i].key}={show_value(plan.params[i].values[choice[i]])}" for i in varying)
+        print(f"{index:>{width}}  {name}  {values}".rstrip())
+    print(f"{count} run{'s' if count != 1 else ''} (launch.mode=list: nothing written)")
 
 
 def write_script(plan: Any, request: SweepRequest, sweep_dir: Any) -> None:

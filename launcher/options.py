@@ -30,7 +30,8 @@ class LaunchOptions:
     train_script: str  # as given: a path, or "robomimic"
     python: Optional[str]
     extra_args: Tuple[str, ...]
-    wandb_proj_name: str
+    # None: the sweep file's, else "debug"; False: not written (the base's value stays); a name.
+    wandb_proj_name: Any
     extra_text: Optional[str] = None  # launch.extra_args as typed, when a string
     overwrite: bool = False
     rerun: bool = False
@@ -51,7 +52,7 @@ class LaunchOptions:
             python=_optional_text(launch, "python"),
             extra_args=_extra_args(launch.get("extra_args")),
             extra_text=launch.get("extra_args") if isinstance(launch.get("extra_args"), str) else None,
-            wandb_proj_name=_string(launch, "wandb_proj_name"),
+            wandb_proj_name=_wandb_proj_name(launch.get("wandb_proj_name")),
             overwrite=_flag(launch, "overwrite"),
             rerun=_flag(launch, "rerun"),
             timeout_min=_timeout(launch.get("timeout_min")),
@@ -79,11 +80,13 @@ def _optional_text(launch: Dict[str, Any], field: str) -> Optional[str]:
     return None if launch.get(field) is None else _text(launch, field)
 
 
-def _string(launch: Dict[str, Any], field: str) -> str:
-    value = launch.get(field)
-    if not isinstance(value, str):
-        raise SweepError(f"launch.{field} must be a string, got {value!r}")
-    return value
+def _wandb_proj_name(value: Any) -> Any:
+    if value is None or value is False or isinstance(value, str):
+        return value
+    raise SweepError(
+        "launch.wandb_proj_name must be a project name (quote one that looks like a number), "
+        f"null for the sweep file's (else debug), or false to leave the base's value; got {value!r}"
+    )
 
 
 def _flag(launch: Dict[str, Any], field: str) -> bool:

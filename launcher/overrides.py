@@ -2,7 +2,7 @@
 
 Hydra 1.3 rejects unknown functions such as ``zip(...)`` before a sweeper sees
 them, but ``tag(...)`` parses and attaches free-form string tags to any sweep.
-We read three tags::
+We read these tags::
 
     algo.rnn.hidden_dim=tag(group:3,name:rnnd,choice(400,1000))
     algo.actor_layer_dims=tag(group:3,name:mlp,value_names:1024|0,choice([1024,1024],[]))
@@ -10,13 +10,20 @@ We read three tags::
 * ``group:G``: params with the same group are zipped (``G`` may be an int or a word,
   and joins a group of the same id from the sweep file);
 * ``name:N``: the short name in the run name; ``name:`` (empty) leaves it out;
-* ``value_names:a|b``: the strings shown in the run name instead of the values.
+* ``value_names:a|b``: the strings shown in the run name instead of the values;
+* ``hidename``: robomimic master's ``hidename=True``: not in the run name, still in
+  ``meta.hp_keys``/``hp_values``;
+* ``prepend``: master's ``prepend=True``: the param moves to the front of the sweep
+  (first in the run name, its group varying slowest).
+
+Hydra's grammar takes a bare word as a tag, so the two flags are written without
+a value: ``train.seed=tag(name:seed,hidename,choice(1,2))``.
 
 An untagged sweep (``train.seed=1,2,3``) is its own group, named after the last
 part of its key (``seed``).
 """
 from dataclasses import dataclass
-from typing import Any, Dict, Hashable
+from typing import Any, Dict, Hashable, Set, Tuple
 
 from hydra.core.override_parser.types import Override, OverrideType, QuotedString
 
@@ -25,6 +32,7 @@ from launcher.core.keys import split_key
 from launcher.core.params import Param
 
 TAG_FIELDS = ("group", "name", "value_names")
+TAG_FLAGS = ("hidename", "prepend")
 VALUE_NAME_SEPARATOR = "|"
 
 
@@ -36,20 +44,27 @@ def _group_id(text: str) -> Hashable:
         return text
 
 
-def parse_tags(override: Override) -> Dict[str, str]:
+def parse_tags(override: Override) -> Tuple[Dict[str, str], Set[str]]:
+    """The ``field:text`` tags by field, and the flags (``hidename``, ``prepend``) given."""
     tags: Dict[str, str] = {}
+    flags: Set[str] = set()
     sweep = override.value()
     for tag in sorted(getattr(sweep, "tags", set())):
         field, sep, text = tag.partition(":")
+        if field in TAG_FLAGS:
+            if sep:
+                raise SweepError(f"'{override.input_line}': tag '{field}' takes no value; write just {field}")
+            flags.add(field)
+            continue
         if not sep or field not in TAG_FIELDS:
             raise SweepError(
                 f"'{override.input_line}': unknown tag '{tag}'; "
-                f"use {', '.join(f + ':...' for f in TAG_FIELDS)}"
+                f"use {', '.join([*(f + ':...' for f in TAG_FIELDS), *TAG_FLAGS])}"
             )
         if field in tags:
             raise SweepError(f"'{override.input_line}': tag '{field}:' given twice")
         tags[field] = text
-    return tags
+    return tags, flags
 
 
 def param_from_override(override: Override) -> Param:
@@ -60,7 +75,7 @@ def param_from_override(override: Override) -> Param:
     if override.is_delete():
         raise SweepError(f"'{line}': a deletion cannot be swept")
     key = override.key_or_group
-    tags = parse_tags(override)
+    tags, flags = parse_tags(override)
     values = [plain_value(v) for v in override.sweep_iterator()]
     value_names = None
     if "value_names" in tags:
@@ -72,7 +87,8 @@ def param_from_override(override: Override) -> Param:
     group: Hashable = _group_id(tags["group"]) if "group" in tags else OwnGroup(key)
     name = tags.get("name", split_key(key)[-1])
     return Param(
-        key=key, name=name, group=group, values=values, value_names=value_names, origin=f"'{line}'"
+        key=key, name=name, group=group, values=values, value_names=value_names,
+        hidename="hidename" in flags, prepend="prepend" in flags, origin=f"'{line}'",
     )
 
 

@@ -2,23 +2,43 @@
 
 The base document (composed defaults, or a base JSON with the command line's
 overrides applied), the sweep file's params then the command line's, each key
-and value checked against robomimic's schema. Plain values in, plain values
-out: no Hydra here (see :mod:`launcher.app_config` for the reading).
+and value checked against robomimic's schema, and the sweep file's settings of
+the whole sweep (how runs are named, which to exclude, the wandb project). Plain
+values in, plain values out: no Hydra here (see :mod:`launcher.app_config` for
+the reading).
 """
 import json
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from launcher.app_config import SweepRequest
 from launcher.core.document import base_run_name
 from launcher.core.errors import SweepError
 from launcher.core.keys import delete_value, normalize_key, set_value
-from launcher.core.params import Param, add_param, param_from_entry
+from launcher.core.params import Exclusion, Param, add_param, exclusion_from_entry, param_from_entry
 from launcher.core.plan import SweepPlan
 from launcher.core.schema import Schema
 from launcher.overrides import FixedOverride
 
 # The fields a sweep file may have at its top level.
-SWEEP_FILE_FIELDS = ("params",)
+SWEEP_FILE_FIELDS = ("params", "base_name", "hide_base_name", "exclude", "wandb_proj_name")
+
+# robomimic 0.3.0's wandb_proj_name, written when neither the launch option nor the sweep file says.
+DEFAULT_WANDB_PROJ_NAME = "debug"
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    """A sweep file's top-level fields, checked; unset ones as their defaults."""
+
+    entries: List[Any] = field(default_factory=list)
+    base_name: Optional[str] = None  # master's base_exp_name
+    hide_base_name: bool = False  # master's generate(override_base_name=True)
+    exclude: List[Any] = field(default_factory=list)
+    # A project name, None for "not written" (master's default), or _UNSET (not in the file).
+    wandb_proj_name: Any = _UNSET
 
 
 def make_plan(request: SweepRequest) -> SweepPlan:
@@ -32,37 +52,93 @@ def make_plan(request: SweepRequest) -> SweepPlan:
         base, source = request.robomimic, "the composed config"
         schema.check_config(base, source=source)
 
-    params = sweep_params(request.sweep_file, request.cli_params)
-    for param in params:
-        schema.check_key(param.key, source=param.origin)
-        for i, value in enumerate(param.values):
-            schema.check(param.key, value, source=f"{param.origin} value {i + 1}")
+    sweep = read_sweep_file(request.sweep_file)
+    params = sweep_params(sweep.entries, request.cli_params)
+    check_params(schema, params)
+    _check_not_fixed(params, request.fixed)
+    base_name, leading_separator = run_name_base(sweep, base, source)
+    plan = SweepPlan(
+        base=base,
+        base_name=base_name,
+        params=params,
+        base_config_file=request.base_config,
+        wandb_proj_name=wandb_proj_name(request.options.wandb_proj_name, sweep),
+        leading_separator=leading_separator,
+        exclude=exclusions(sweep.exclude, params),
+    )
+    if plan.exclude and plan.count_runs()[0] == 0:
+        raise SweepError("sweep.exclude drops every run of the sweep; nothing would be left to run")
+    return plan
+
+
+def _check_not_fixed(params: Sequence[Param], fixed: Sequence[FixedOverride]) -> None:
     swept_keys = {normalize_key(p.key) for p in params}
-    for override in request.fixed:
+    for override in fixed:
         if normalize_key(override.key) in swept_keys:
             raise SweepError(
                 f"'{override.line}' fixes '{override.key}', which the sweep varies; "
                 "drop it from the sweep or sweep it on the command line"
             )
-    return SweepPlan(
-        base=base,
-        base_name=base_run_name(base, source),
-        params=params,
-        base_config_file=request.base_config,
-        wandb_proj_name=request.options.wandb_proj_name,
-    )
+
+
+def check_params(schema: Schema, params: Sequence[Param]) -> None:
+    """Every swept key exists in robomimic's config and every value fits its type."""
+    for param in params:
+        schema.check_key(param.key, source=param.origin)
+        for i, value in enumerate(param.values):
+            schema.check(param.key, value, source=f"{param.origin} value {i + 1}")
+
+
+def run_name_base(sweep: SweepFile, base: Dict[str, Any], source: str) -> Tuple[str, bool]:
+    """What run names start with, and whether ``_`` follows even an empty start.
+
+    With ``base_name`` or ``hide_base_name`` (robomimic master's options), names
+    follow master's rule: ``_`` only between non-empty parts, and hiding wins over
+    a base name, as ``override_base_name`` wins over ``base_exp_name``. Without
+    them, robomimic 0.3.0's: the base's ``experiment.name``, always followed by ``_``.
+    """
+    if sweep.hide_base_name:
+        return "", False
+    if sweep.base_name is not None:
+        return sweep.base_name, False
+    return base_run_name(base, source), True
+
+
+def wandb_proj_name(option: Any, sweep: SweepFile) -> Optional[str]:
+    """The project every run's ``experiment.logging.wandb_proj_name`` is set to, or
+    None to leave the base's value alone (robomimic master's default).
+
+    ``launch.wandb_proj_name`` wins when given (a name, or false for "not written");
+    else the sweep file's ``wandb_proj_name`` (a name, or null for "not written");
+    else robomimic 0.3.0's ``debug``.
+    """
+    if option is not None:
+        return None if option is False else option
+    if sweep.wandb_proj_name is not _UNSET:
+        return sweep.wandb_proj_name
+    return DEFAULT_WANDB_PROJ_NAME
+
+
+def exclusions(entries: Sequence[Any], params: Sequence[Param]) -> Tuple[Exclusion, ...]:
+    return tuple(exclusion_from_entry(e, params, f"sweep.exclude[{i}]") for i, e in enumerate(entries))
 
 
 def _base_from_json(path: str, fixed: List[FixedOverride]):
-    base = load_base_json(path)
-    if "algo_name" not in base:
-        raise SweepError(f"base_config: {path} has no 'algo_name' (robomimic's train.py needs it)")
-    schema = Schema.for_algo(base["algo_name"], source=f"base_config {path}")
-    schema.check_config(base, source=path)
+    base, schema = base_and_schema(path)
     for override in fixed:
         _check_fixed(schema, override)
         _apply_fixed(base, override)
     return base, schema, path
+
+
+def base_and_schema(path: str, what: str = "base_config") -> Tuple[Dict[str, Any], Schema]:
+    """A base JSON and the schema of its ``algo_name``, the base checked against it."""
+    base = load_base_json(path, what)
+    if "algo_name" not in base:
+        raise SweepError(f"{what}: {path} has no 'algo_name' (robomimic's train.py needs it)")
+    schema = Schema.for_algo(base["algo_name"], source=f"{what} {path}")
+    schema.check_config(base, source=path)
+    return base, schema
 
 
 def _check_fixed(schema: Schema, override: FixedOverride) -> None:
@@ -78,38 +154,37 @@ def _apply_fixed(config: Dict[str, Any], override: FixedOverride) -> None:
     set_value(config, override.key, override.value)
 
 
-def load_base_json(path: str) -> Dict[str, Any]:
-    """A user's robomimic JSON, as ``hyperparam_helper.py --config`` reads it."""
+def load_base_json(path: str, what: str = "base_config") -> Dict[str, Any]:
+    """A user's robomimic JSON, as ``hyperparam_helper.py --config`` reads it; errors
+    start with ``what`` (the option or argument that named the file)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise SweepError(f"base_config: no such file: {path}") from None
+        raise SweepError(f"{what}: no such file: {path}") from None
     except OSError as e:
-        raise SweepError(f"base_config: cannot read {path}: {e.strerror}") from None
+        raise SweepError(f"{what}: cannot read {path}: {e.strerror}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SweepError(
-            f"base_config: {path} is not UTF-8 text (byte {e.start}); save it as UTF-8 JSON"
+            f"{what}: {path} is not UTF-8 text (byte {e.start}); save it as UTF-8 JSON"
         ) from None
     try:
         config = json.loads(text)
     except json.JSONDecodeError as e:
         raise SweepError(
-            f"base_config: {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+            f"{what}: {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
         ) from None
     if not isinstance(config, dict):
-        raise SweepError(f"base_config: {path} must hold a JSON object, not {type(config).__name__}")
+        raise SweepError(f"{what}: {path} must hold a JSON object, not {type(config).__name__}")
     return config
 
 
-def sweep_params(sweep_file: Optional[Dict[str, Any]], cli_params: List[Param]) -> List[Param]:
-    """The sweep file's params, then the command line's, in robomimic's add_param order."""
-    file_params = [
-        param_from_entry(entry, where=f"sweep.params[{i}]")
-        for i, entry in enumerate(_sweep_file_entries(sweep_file))
-    ]
+def sweep_params(entries: Sequence[Any], cli_params: List[Param]) -> List[Param]:
+    """The sweep file's params, then the command line's, in robomimic's add_param order
+    (``prepend`` moves a param to the front as it is added)."""
+    file_params = [param_from_entry(entry, where=f"sweep.params[{i}]") for i, entry in enumerate(entries)]
     for params in (file_params, cli_params):
         seen: Dict[str, Param] = {}
         for param in params:
@@ -120,10 +195,10 @@ def sweep_params(sweep_file: Optional[Dict[str, Any]], cli_params: List[Param]) 
                     "list each key once (robomimic would silently keep only the last)"
                 )
             seen[key] = param
-    params = list(file_params)
-    for param in cli_params:
-        # A command-line sweep of a key the sweep file has replaces it in place,
-        # as re-adding a key does in robomimic.
+    params: List[Param] = []
+    # A command-line sweep of a key the sweep file has replaces it in place, as
+    # re-adding a key does in robomimic.
+    for param in [*file_params, *cli_params]:
         add_param(params, param)
     if not params:
         raise SweepError(
@@ -133,22 +208,47 @@ def sweep_params(sweep_file: Optional[Dict[str, Any]], cli_params: List[Param]) 
     return params
 
 
-def _sweep_file_entries(sweep_file: Optional[Dict[str, Any]]) -> List[Any]:
+def read_sweep_file(sweep_file: Optional[Dict[str, Any]]) -> SweepFile:
+    """The sweep file's fields, each checked; an unknown one is an error."""
     if sweep_file is None:
-        return []
+        return SweepFile()
     if not isinstance(sweep_file, dict):
         raise SweepError(f"the sweep file must be a mapping with 'params', got {sweep_file!r}")
     unknown = sorted(set(sweep_file) - set(SWEEP_FILE_FIELDS))
+    if "params" not in sweep_file:
+        also = f" (it has {unknown})" if unknown else ""
+        raise SweepError(
+            f"the sweep file has no 'params'{also}: list the swept keys under params: "
+            "(each with key, name, group, values), see conf/sweep/bc_rnn_hyper.yaml"
+        )
     if unknown:
         raise SweepError(
             f"the sweep file has unknown top-level field(s) {unknown}; allowed: {list(SWEEP_FILE_FIELDS)}"
         )
-    if "params" not in sweep_file:
+    return SweepFile(
+        entries=_typed(sweep_file, "params", list, "a list of params", []),
+        base_name=_typed(sweep_file, "base_name", str, "a string (\"\" for none)", None),
+        hide_base_name=_typed(sweep_file, "hide_base_name", bool, "true or false", False),
+        exclude=_typed(sweep_file, "exclude", list, "a list of {key: value, ...} entries", []),
+        wandb_proj_name=_sweep_wandb(sweep_file),
+    )
+
+
+def _typed(sweep_file: Dict[str, Any], field_name: str, kind: type, what: str, default: Any) -> Any:
+    value = sweep_file.get(field_name, default)
+    if value is not default and not isinstance(value, kind):
+        raise SweepError(f"sweep.{field_name} must be {what}, got {value!r}")
+    return value
+
+
+def _sweep_wandb(sweep_file: Dict[str, Any]) -> Any:
+    if "wandb_proj_name" not in sweep_file:
+        return _UNSET
+    value = sweep_file["wandb_proj_name"]
+    if value is None or value is False:
+        return None
+    if not isinstance(value, str):
         raise SweepError(
-            "the sweep file has no 'params': list the swept keys under params: "
-            "(each with key, name, group, values), see conf/sweep/bc_rnn_hyper.yaml"
+            f"sweep.wandb_proj_name must be a project name, or null to leave the base's value; got {value!r}"
         )
-    entries = sweep_file["params"]
-    if not isinstance(entries, list):
-        raise SweepError(f"sweep.params must be a list of params, got {entries!r}")
-    return entries
+    return value

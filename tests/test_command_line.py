@@ -37,10 +37,24 @@ def test_untagged_sweep_is_its_own_group_named_after_its_key():
     assert seed.group != other.group and seed.group != "seed"
 
 
+@pytest.mark.parametrize("line, hidename, prepend", [
+    pytest.param("train.seed=tag(name:seed,hidename,choice(1,2))", True, False, id="hidename"),
+    pytest.param("train.seed=tag(prepend,range(1,3))", False, True, id="prepend-on-a-range"),
+    pytest.param("train.seed=tag(group:1,prepend,hidename,choice(1,2))", True, True, id="both"),
+    pytest.param("train.seed=tag(name:seed,choice(1,2))", False, False, id="neither"),
+])
+def test_hidename_and_prepend_are_bare_tags(line, hidename, prepend):
+    param = parse(line)
+    assert (param.hidename, param.prepend, param.values) == (hidename, prepend, [1, 2])
+
+
 @pytest.mark.parametrize(
     "line, message",
     [
         ("a.b=tag(grp:1,choice(1,2))", "unknown tag 'grp:1'"),
+        ("a.b=tag(hidename:true,choice(1,2))", "tag 'hidename' takes no value; write just hidename"),
+        ("a.b=tag(prepnd,choice(1,2))", "unknown tag 'prepnd'; use group:..., name:..., value_names:..., hidename, "
+                                        "prepend"),
         ("a.b=tag(name:x,value_names:a,choice(1,2))", "1 value_names for 2 values"),
         ("a.b=interval(0,1)", "only finite sweeps"),
     ],
@@ -115,3 +129,16 @@ def test_without_dash_m_the_app_still_sweeps_and_leaves_no_outputs_folder(tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert len(list((tmp_path / "sd" / "configs").glob("*.json"))) == 8
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sd"]  # no stray outputs/ folder
+
+
+def test_prepend_hidename_and_extra_args_reach_the_files(tmp_path):
+    out = emit(tmp_path, ["sweep=bc_rnn_hyper", "train.seed=tag(name:seed,prepend,choice(1,2))",
+                          "train.batch_size=tag(name:bs,hidename,choice(64))",
+                          "launch.extra_args=\"--eval_only --note 'a b'\""])
+    commands = [line for line in script_lines(out) if line.startswith("python")]
+    assert len(commands) == 16
+    assert commands[0] == ("python train.py --config <dir>/bc_rnn_hyper_seed_1_plr_0.001_gmm_t_rnnd_400_mlp_1024.json"
+                           " --eval_only --note 'a b'")
+    config = json.loads((out / "bc_rnn_hyper_seed_2_plr_0.0001_gmm_f_rnnd_1000_mlp_0.json").read_text())
+    assert config["train"]["batch_size"] == 64
+    assert config["meta"]["hp_keys"] == ["seed", "plr", "gmm", "rnnd", "mlp", "bs"]

@@ -112,3 +112,155 @@ def test_partial_base_without_logging_is_not_given_one():
         "meta": {"hp_base_config_file": "b.json", "hp_keys": ["seed"], "hp_values": [2]},
     }
     assert base["experiment"]["name"] == "x", "the base must not be modified"
+
+
+# -- the sweep file's fields beyond 0.3.0's add_param ---------------------------------------
+
+def plan_of(tmp_path, sweep_file, **launch):
+    from launcher.plan import make_plan
+    from tests.helpers import make_request
+
+    launch.setdefault("wandb_proj_name", None)
+    return make_plan(make_request(tmp_path, sweep_file=sweep_file, **launch))
+
+
+def entry(key, name, group, values, **kw):
+    return {"key": key, "name": name, "group": group, "values": values, **kw}
+
+
+GRID = [
+    entry("algo.optim_params.policy.learning_rate.initial", "lr", 0, [1e-3, 1e-4]),
+    entry("algo.gmm.enabled", "gmm", 1, [True, False], value_names=["t", "f"]),
+    entry("train.seed", "seed", 2, [1, 2, 3]),
+]
+
+
+def run_names(plan):
+    return [name for name, _ in plan.runs()]
+
+
+def test_exclude_drops_the_runs_matching_every_pair_of_an_entry(tmp_path):
+    plan = plan_of(tmp_path, {"params": GRID, "exclude": [
+        {"algo.gmm.enabled": False, "train.seed": 3},
+        {"algo/optim_params/policy/learning_rate/initial": 1e-4, "algo.gmm.enabled": True},
+    ]})
+    assert run_names(plan) == [
+        "test_lr_0.001_gmm_t_seed_1", "test_lr_0.001_gmm_t_seed_2", "test_lr_0.001_gmm_t_seed_3",
+        "test_lr_0.001_gmm_f_seed_1", "test_lr_0.001_gmm_f_seed_2",
+        "test_lr_0.0001_gmm_f_seed_1", "test_lr_0.0001_gmm_f_seed_2",
+    ]
+    assert plan.count_runs() == (7, 12)
+
+
+def test_exclude_compares_as_json_values(tmp_path):
+    sweep = [entry("train.seed", "seed", 0, [1, 2]), entry("algo.actor_layer_dims", "mlp", 1, [[64, 64], []]),
+             entry("observation.modalities.obs.low_dim", "obs", 2, [["a", "b"], ["a"]])]
+    plan = plan_of(tmp_path, {"params": sweep, "exclude": [{"train.seed": 1.0, "algo.actor_layer_dims": []},
+                                                             {"observation.modalities.obs.low_dim": ["a"]}]})
+    assert run_names(plan) == ["test_seed_1_mlp_64_64_obs_a_b", "test_seed_2_mlp_64_64_obs_a_b",
+                               "test_seed_2_mlp_obs_a_b"]
+
+
+@pytest.mark.parametrize("exclude, fragments", [
+    pytest.param([{"algo.gmm.enabled": 1}], ["sweep.exclude[0]", "algo.gmm.enabled never takes the value 1",
+                                             "(its values: true, false)", "1 is not true"], id="1-is-not-true"),
+    pytest.param([{"train.seed": "1"}], ["never takes the value \"1\""], id="string-is-not-int"),
+    pytest.param([{"train.seed": 1}, {"train.batch_size": 16}], ["sweep.exclude[1]", "'train.batch_size' is not a key "
+                                                                 "this sweep varies"], id="key-not-swept"),
+    pytest.param([{}], ["sweep.exclude[0]: expected a mapping of swept keys to values"], id="empty-entry"),
+    pytest.param([["train.seed", 1]], ["sweep.exclude[0]: expected a mapping"], id="not-a-mapping"),
+    pytest.param({"train.seed": 1}, ["sweep.exclude must be a list"], id="not-a-list"),
+    pytest.param([{"algo.optim_params.policy.learning_rate.initial": 1e-3},
+                  {"algo.optim_params.policy.learning_rate.initial": 1e-4}], ["drops every run"], id="drops-all"),
+])
+def test_bad_excludes_are_refused_naming_the_entry(tmp_path, exclude, fragments):
+    with pytest.raises(SweepError) as err:
+        plan_of(tmp_path, {"params": GRID, "exclude": exclude})
+    for fragment in fragments:
+        assert fragment in str(err.value)
+
+
+EMPTY_BASE_NAME = [entry("train.seed", "seed", 0, [1]), entry("train.batch_size", "bs", 1, [16], hidename=True)]
+
+
+@pytest.mark.parametrize("fields, name", [
+    pytest.param({}, "_seed_1", id="0.3.0-always-adds-the-separator"),
+    pytest.param({"base_name": ""}, "seed_1", id="base_name-empty-master-rule"),
+    pytest.param({"base_name": "scan"}, "scan_seed_1", id="base_name-replaces-experiment.name"),
+    pytest.param({"hide_base_name": True, "base_name": "scan"}, "seed_1", id="hide_base_name-wins"),
+])
+def test_run_names_start_as_base_name_and_hide_base_name_say(tmp_path, fields, name):
+    plan = plan_of(tmp_path, {"params": EMPTY_BASE_NAME, **fields}, fixed={"experiment.name": ""})
+    assert run_names(plan) == [name]
+    assert plan.run_config(name, (0, 0))["meta"]["hp_keys"] == ["seed", "bs"]  # hidename still recorded
+
+
+@pytest.mark.parametrize("launch, sweep, written", [
+    pytest.param(None, {}, "debug", id="neither-0.3.0-default"),
+    pytest.param(None, {"wandb_proj_name": "mine"}, "mine", id="the-sweep-files"),
+    pytest.param(None, {"wandb_proj_name": None}, "from-base", id="sweep-file-null-not-written"),
+    pytest.param("cli", {"wandb_proj_name": "mine"}, "cli", id="launch-option-wins"),
+    pytest.param(False, {"wandb_proj_name": "mine"}, "from-base", id="launch-false-not-written"),
+])
+def test_wandb_proj_name_launch_option_then_sweep_file_then_debug(tmp_path, launch, sweep, written):
+    plan = plan_of(tmp_path, {"params": GRID[:1], **sweep}, wandb_proj_name=launch,
+                   fixed={"experiment.logging.wandb_proj_name": "from-base"})
+    name, choice = next(plan.runs())
+    assert plan.run_config(name, choice)["experiment"]["logging"]["wandb_proj_name"] == written
+
+
+@pytest.mark.parametrize("sweep_file, fragments", [
+    pytest.param({"params": GRID, "base_name": 3}, ["sweep.base_name must be a string"], id="base_name"),
+    pytest.param({"params": GRID, "hide_base_name": "yes"}, ["sweep.hide_base_name must be true or false"],
+                 id="hide_base_name"),
+    pytest.param({"params": GRID, "wandb_proj_name": 5}, ["sweep.wandb_proj_name must be a project name"],
+                 id="wandb_proj_name"),
+    pytest.param({"params": [entry("train.seed", "s", 0, [1], hidename="yes")]},
+                 ["sweep.params[0] (train.seed): 'hidename' must be true or false"], id="hidename"),
+    pytest.param({"params": [{"key": "train.seed", "name": "s", "group": 0, "values_and_names": [[1, "a", "b"]]}]},
+                 ["sweep.params[0] (train.seed): values_and_names must be a list of [value, name] pairs"],
+                 id="values_and_names-triple"),
+    pytest.param({"params": [{"key": "train.seed", "name": "s", "group": 0}]},
+                 ["sweep.params[0] (train.seed): missing field(s) ['values']"], id="no-values"),
+])
+def test_bad_sweep_file_fields_name_the_field(tmp_path, sweep_file, fragments):
+    with pytest.raises(SweepError) as err:
+        plan_of(tmp_path, sweep_file)
+    for fragment in fragments:
+        assert fragment in str(err.value)
+
+
+def test_values_and_names_is_values_plus_value_names(tmp_path):
+    pairs = plan_of(tmp_path, {"params": [{"key": "train.seed", "name": "s", "group": 0,
+                                           "values_and_names": [[1, "one"], [2, None]]}]})
+    lists = plan_of(tmp_path, {"params": [entry("train.seed", "s", 0, [1, 2], value_names=["one", None])]})
+    assert run_names(pairs) == run_names(lists) == ["test_s_one", "test_s_2"]
+    assert pairs.params[0].values == [1, 2] and pairs.params[0].value_names == ["one", None]
+
+
+def test_prepend_in_a_sweep_file_moves_the_param_and_its_group_first(tmp_path):
+    plan = plan_of(tmp_path, {"params": [*GRID[:2], entry("train.seed", "seed", 2, [1, 2], prepend=True)]})
+    assert [p.key for p in plan.params] == ["train.seed", *(e["key"] for e in GRID[:2])]
+    assert run_names(plan)[:2] == ["test_seed_1_lr_0.001_gmm_t", "test_seed_1_lr_0.001_gmm_f"]
+
+
+@pytest.mark.parametrize("value, parsed", [
+    pytest.param(None, None, id="null-defers"), pytest.param(False, False, id="false-not-written"),
+    pytest.param("proj", "proj", id="a-name"),
+])
+def test_launch_wandb_proj_name_takes_a_name_null_or_false(tmp_path, value, parsed):
+    from launcher.options import LaunchOptions
+
+    options = {"mode": "script", "config_dir": "c", "script_file": "s.sh", "train_script": "train.py",
+               "wandb_proj_name": value}
+    read = LaunchOptions.from_mapping(options, tmp_path).wandb_proj_name
+    assert (read, type(read)) == (parsed, type(parsed))
+
+
+def test_launch_wandb_proj_name_that_is_a_number_is_refused(tmp_path):
+    from launcher.options import LaunchOptions
+
+    options = {"mode": "script", "config_dir": "c", "script_file": "s.sh", "train_script": "train.py",
+               "wandb_proj_name": 123}
+    with pytest.raises(SweepError, match="launch.wandb_proj_name must be a project name"):
+        LaunchOptions.from_mapping(options, tmp_path)

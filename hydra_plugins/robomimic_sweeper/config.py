@@ -42,7 +42,9 @@ class LaunchConf:
     # Arguments appended to every training command: a string of shell words, or a list.
     extra_args: Any = None
     # Written to experiment.logging.wandb_proj_name, as ConfigGenerator(wandb_proj_name=...) does.
-    wandb_proj_name: str = "debug"
+    # null: the sweep file's wandb_proj_name, else `debug` (robomimic 0.3.0's default);
+    # false: not written, the base's value stays (robomimic master's default).
+    wandb_proj_name: Any = None
     # Replace existing configs / script that hold something else (identical ones are fine).
     overwrite: bool = False
     # Run mode: train runs that already finished successfully again.

@@ -25,20 +25,22 @@ def build_run_config(
     choice: Choice,
     name: str,
     base_config_file: Optional[str],
-    wandb_proj_name: str,
+    wandb_proj_name: Optional[str],
 ) -> Dict[str, Any]:
     """One run's JSON document, key for key what robomimic's ConfigGenerator writes.
 
-    robomimic writes ``experiment.logging.wandb_proj_name`` unconditionally and so
-    crashes on a partial base without ``experiment.logging``; we set it only where
-    the section exists (robomimic's train.py fills in the default otherwise).
+    robomimic 0.3.0 writes ``experiment.logging.wandb_proj_name`` unconditionally and
+    so crashes on a partial base without ``experiment.logging`` (master too, when it
+    is given a name); we set it only where the section exists (robomimic's train.py
+    fills in the default otherwise). ``None`` leaves the base's value, as master does
+    when no name is given.
     """
     config = copy.deepcopy(base)
     set_value(config, "experiment.name", name)
     for param, index in zip(params, choice):
         set_value(config, param.key, param.values[index])
     logging = get_value(config, "experiment.logging")
-    if isinstance(logging, dict):
+    if wandb_proj_name is not None and isinstance(logging, dict):
         logging["wandb_proj_name"] = wandb_proj_name
     meta = config.setdefault("meta", {})
     if not isinstance(meta, dict):

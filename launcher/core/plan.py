@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from launcher.core.document import build_run_config
 from launcher.core.keys import get_value, split_key
-from launcher.core.params import Choice, Param, expand_groups, join_name, name_fragments
+from launcher.core.params import Choice, Exclusion, Param, count_runs, expand_groups, join_name, name_fragments
 
 
 @dataclass(frozen=True)
@@ -18,13 +18,32 @@ class SweepPlan:
     base_name: str
     params: Sequence[Param]
     base_config_file: Optional[str]
-    wandb_proj_name: str
+    # Written to experiment.logging.wandb_proj_name; None leaves the base's value (master).
+    wandb_proj_name: Optional[str]
+    # robomimic 0.3.0 puts "_" after the base name even when it is empty ("_bs_16");
+    # master only between non-empty parts ("bs_16"): leading_separator=False.
+    leading_separator: bool = True
+    # Runs matching one of these are dropped before they are named.
+    exclude: Sequence[Exclusion] = ()
+
+    def choices(self) -> Iterator[Choice]:
+        """Every kept run's value indices, in robomimic's order."""
+        choices = expand_groups(self.params)
+        if not self.exclude:
+            return choices
+        return (c for c in choices if not any(e.drops(c) for e in self.exclude))
 
     def runs(self) -> Iterator[Tuple[str, Choice]]:
-        """(run name, value indices) for every run, in robomimic's order."""
+        """(run name, value indices) for every kept run, in robomimic's order."""
         fragments = name_fragments(self.params)
-        for choice in expand_groups(self.params):
-            yield join_name(self.base_name, fragments, choice), choice
+        for choice in self.choices():
+            yield join_name(self.base_name, fragments, choice, self.leading_separator), choice
+
+    def count_runs(self) -> Tuple[int, int]:
+        """(kept runs, runs of the whole grid): their difference is what ``exclude`` dropped."""
+        total = count_runs(self.params)
+        kept = sum(1 for _ in self.choices()) if self.exclude else total
+        return kept, total
 
     def run_config(self, name: str, choice: Choice) -> Dict[str, Any]:
         return build_run_config(

@@ -7,6 +7,10 @@ where a generator spends its time. So we encode a skeleton config once, with a
 unique marker in each slot, split its text at the markers, and pre-encode each
 swept value once at its slot's indentation. A run is then a string join.
 
+The options of robomimic's later generators need nothing here: ``hidename``,
+``prepend`` and ``exclude`` only name, order or drop runs, and a ``wandb_proj_name``
+of None leaves the base's text as it is.
+
 If the skeleton cannot stand for every run (a param overlaps another param's key
 or one the generator sets itself, so the document's shape could change with the
 values) we fall back to building and encoding each run's config.

@@ -1,0 +1,3 @@
+#!/bin/bash
+
+python <robomimic>/scripts/train.py --config <dir>/configs/bs_16.json

@@ -1,0 +1,6 @@
+#!/bin/bash
+
+python <robomimic>/scripts/train.py --config <dir>/configs/part_bs_16_lr_0.001.json
+python <robomimic>/scripts/train.py --config <dir>/configs/part_bs_16_lr_0.0001.json
+python <robomimic>/scripts/train.py --config <dir>/configs/part_bs_32_lr_0.001.json
+python <robomimic>/scripts/train.py --config <dir>/configs/part_bs_32_lr_0.0001.json
