@@ -8,10 +8,12 @@
 Hydra imports every module of ``hydra_plugins`` to discover plugins, so this one
 imports nothing but dataclasses and the ConfigStore.
 """
-from dataclasses import dataclass
-from typing import Any, Optional
+import os
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
 
 from hydra.core.config_store import ConfigStore
+from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
 
 
 @dataclass
@@ -60,6 +62,44 @@ class LaunchConf:
     run: Optional[str] = None
 
 
+def activation_lines() -> List[str]:
+    """The line that activates, on a compute node, the environment the sweep runs in."""
+    if os.environ.get("CONDA_PREFIX"):
+        return ['eval "$(conda shell.bash hook)"', f"conda activate {os.environ['CONDA_PREFIX']}"]
+    if os.environ.get("VIRTUAL_ENV"):
+        return [f"source {os.environ['VIRTUAL_ENV']}/bin/activate"]
+    return []
+
+
+@dataclass
+class RobomimicSlurmConf(SlurmQueueConf):
+    """``hydra/launcher=robomimic_slurm``: submitit_slurm with defaults that fit a robomimic run.
+
+    Partition, account and qos are your cluster's: set hydra.launcher.partition=... etc.
+    """
+
+    _target_: str = "hydra_plugins.robomimic_sweeper.robomimic_slurm.RobomimicSlurmLauncher"
+    # One GPU per run (robomimic trains on one device).
+    gpus_per_node: Optional[int] = 1
+    # null: train.num_data_workers + 1 (the most any run of the sweep asks for), set by the sweeper.
+    cpus_per_task: Optional[int] = None
+    # Host memory per run, GB: robomimic caches low-dim datasets in RAM; image datasets need more.
+    mem_gb: Optional[int] = 32
+    # Minutes SLURM gives a run; launch.timeout_min=N raises it to N plus submitit's margin.
+    timeout_min: int = 2880
+    # At most this many runs of the sweep run at once.
+    array_parallelism: int = 64
+    # Run before each run's training: MuJoCo renders headless with EGL, and the environment
+    # the sweep was started in is activated (conda or venv), so the same packages are used.
+    setup: Optional[List[str]] = field(default_factory=lambda: ["export MUJOCO_GL=egl", *activation_lines()])
+
+
+ConfigStore.instance().store(
+    group="hydra/launcher",
+    name="robomimic_slurm",
+    node=RobomimicSlurmConf,
+    provider="robomimic-hydra-sweeper",
+)
 ConfigStore.instance().store(
     group="hydra/sweeper",
     name="robomimic",

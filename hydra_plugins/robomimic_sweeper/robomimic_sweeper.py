@@ -29,6 +29,19 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, read_write
 
 
+def _never_hanging(launcher: Launcher) -> Launcher:
+    """Hydra's submitit_slurm launcher, waiting our way (see robomimic_slurm.py); others as they are."""
+    try:
+        from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
+    except ImportError:
+        return launcher
+    if type(launcher) is SlurmLauncher:
+        from hydra_plugins.robomimic_sweeper.robomimic_slurm import RobomimicSlurmLauncher
+
+        return RobomimicSlurmLauncher.from_stock(launcher)
+    return launcher
+
+
 class SweepFailed(CompactHydraException):
     """Hydra prints only the message and exits non-zero."""
 
@@ -50,9 +63,9 @@ class RobomimicSweeper(Sweeper):
         self.config = config
         # Lets launch.* use ${hydra:sweep.dir}, as job configs do.
         HydraConfig.instance().set_config(config)
-        self.launcher = Plugins.instance().instantiate_launcher(
+        self.launcher = _never_hanging(Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config
-        )
+        ))
 
     def sweep(self, arguments: List[str]) -> Any:
         from launcher.core.errors import SweepError
@@ -88,7 +101,26 @@ class RobomimicSweeper(Sweeper):
             launcher_target=str(config.hydra.launcher.get("_target_", "")),
             save_config=lambda folder: OmegaConf.save(config, folder / "multirun.yaml"),
             slim_jobs=self._slim_jobs,
+            fit_launcher=self._fit_launcher,
         )
+
+    def _fit_launcher(self, timeout_min: Optional[float], data_workers: int) -> None:
+        """Fit a submitit launcher's request to the runs: a time limit with the margin submitit
+        needs for its own signal, so a run really gets ``launch.timeout_min``; and for
+        robomimic_slurm, CPUs for robomimic's data workers plus the training itself."""
+        import math
+
+        from launcher.run_mode.slurm import margin_min
+
+        params = getattr(self.launcher, "params", None)
+        if not isinstance(params, dict) or "timeout_min" not in params:
+            return  # not a submitit launcher
+        if timeout_min is not None:
+            needed = math.ceil(timeout_min) + margin_min(int(params.get("signal_delay_s") or 0))
+            params["timeout_min"] = max(int(params["timeout_min"]), needed)
+        if type(self.launcher).__name__ == "RobomimicSlurmLauncher" and params.get("cpus_per_task") is None \
+                and str(self.config.hydra.launcher._target_).endswith("RobomimicSlurmLauncher"):
+            params["cpus_per_task"] = data_workers + 1
 
     def _slim_jobs(self) -> None:
         """Jobs compose only the launch options (the ConfigStore's ``robomimic_launch``).

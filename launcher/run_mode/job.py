@@ -10,12 +10,15 @@ Hydra's launcher hands back to the sweeper).
 import contextlib
 import json
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 from launcher.run_mode import gpus
 from launcher.run_mode.state import (
+    FAILED,
     INTERRUPTED,
     RUNNING,
     SUCCEEDED,
@@ -97,10 +100,12 @@ class _Job:
         argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
         timeout = None if self.settings.timeout_min is None else self.settings.timeout_min * 60
         try:
-            result = run_training(
-                argv, self.log_path, Path(self.settings.cwd), env=env, timeout_s=timeout,
-                should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu),
-            )
+            with SlurmSignals() as slurm:
+                result = run_training(
+                    argv, self.log_path, Path(self.settings.cwd), env=env, timeout_s=timeout,
+                    should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu),
+                )
+            result = slurm.explain(result)
         except BaseException:
             # Stopped by a signal to the sweeper itself (basic launcher): record it, then go on unwinding.
             self._finish(TrainingResult(INTERRUPTED, None, time.time() - self.started,
@@ -150,6 +155,45 @@ class _Job:
         if self.settings.sweeper_host != this_host():
             return False
         return not alive(self.settings.sweeper_pid)
+
+
+class SlurmSignals:
+    """In a SLURM job: notice the signals SLURM sends the whole job, to name them in the reason.
+
+    ``scancel`` (or a preemption) sends SIGTERM, and submitit asks for SIGUSR2 shortly
+    before the time limit, to every process of the job, the training included. The
+    training then dies of that signal; the run's reason says why it came.
+    """
+
+    MEANINGS = {
+        signal.SIGTERM: "cancelled in SLURM (SIGTERM: scancel, a preemption or the node going down)",
+        signal.SIGUSR2: "SLURM's time limit is near (SIGUSR2); raise hydra.launcher.timeout_min, "
+                        "or set launch.timeout_min to end runs on time yourself",
+    }
+
+    def __init__(self) -> None:
+        self.active = bool(os.environ.get("SLURM_JOB_ID")) and threading.current_thread() is threading.main_thread()
+        self.received: Optional[int] = None
+        self._previous: Dict[int, Any] = {}
+
+    def __enter__(self) -> "SlurmSignals":
+        if self.active:
+            for sig in self.MEANINGS:
+                self._previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = signum
+
+    def explain(self, result: TrainingResult) -> TrainingResult:
+        if self.received is None or result.status == SUCCEEDED:
+            return result
+        reason = f"{self.MEANINGS[self.received]}: {result.reason}" if result.reason else self.MEANINGS[self.received]
+        return TrainingResult(FAILED, result.exit_code, result.duration_s, reason)
 
 
 def alive(pid: int) -> bool:

@@ -34,6 +34,7 @@ from launcher.run_mode.state import (
     FAILED,
     FINAL,
     INTERRUPTED,
+    PENDING,
     RUNNING,
     SKIPPED,
     STATE_DIR,
@@ -67,6 +68,8 @@ class HydraJobs:
     launcher_target: str  # the launcher's _target_, for the checks that depend on it
     save_config: Callable[[Path], None]  # writes multirun.yaml, as Hydra's sweepers do
     slim_jobs: Callable[[], None] = lambda: None  # makes jobs compose only what they need
+    # Fits a queue launcher's request to the runs: (launch.timeout_min, most train.num_data_workers).
+    fit_launcher: Callable[[Optional[float], int], None] = lambda timeout_min, data_workers: None
 
 
 def hydra_quote(text: str) -> str:
@@ -108,6 +111,7 @@ class Launch:
             launch.save_settings(self._settings(launch, command))
             self.hydra.save_config(self.sweep_dir)
             self.hydra.slim_jobs()
+            self.hydra.fit_launcher(self.options.timeout_min, self.data_workers)
             encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
             progress = Progress(rows, launch, save=lambda: write_manifest(self.manifest, rows, encode))
             progress.save(force=True)
@@ -157,7 +161,12 @@ class Launch:
 
         finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
 
+        self.data_workers = 0
+
         def visit(run: RunFiles) -> None:
+            workers = self.plan.value(run.choice, "train.num_data_workers")
+            if isinstance(workers, int) and workers > self.data_workers:
+                self.data_workers = workers
             data = self.plan.value(run.choice, "train.data")
             if data not in datasets:
                 check_dataset(data, self.cwd, run.name)
@@ -248,14 +257,20 @@ class Launch:
                 progress: Progress) -> None:
         """Every run of a finished batch gets its outcome, even if its job left none."""
         for i, row in enumerate(batch):
-            if row.status in FINAL:
+            result = results[i] if results is not None and i < len(results) else None
+            outcome = _job_outcome(result) if result is not None else None
+            if _ended_by_queue(outcome) and row.status in (PENDING, RUNNING, FAILED):
+                # The queue's word names the cause (scancel, a node failure); the job's own
+                # record, if it wrote one, says only what its training saw (killed by SIGTERM).
+                detail = f" (the run: {row.reason})" if row.status == FAILED and row.reason else ""
+                progress.set(row, status=FAILED, reason=f"{outcome}{detail}")
+            elif row.status in FINAL:
                 continue
-            if results is not None and i < len(results):
-                outcome = _job_outcome(results[i])
-                if isinstance(outcome, dict):
-                    progress.set(row, **outcome)
-                    continue
-                progress.set(row, status=FAILED, reason=f"the job failed before recording an outcome: {outcome}")
+            elif isinstance(outcome, dict):
+                progress.set(row, **outcome)
+            elif outcome is not None:
+                progress.set(row, status=FAILED,
+                             reason=f"the job failed before recording an outcome: {_one_line(outcome)}")
             elif row.status == RUNNING:
                 self._await(row, progress, error)
             else:
@@ -309,11 +324,15 @@ class Launch:
 
 
 def _job_outcome(result: Any) -> Any:
-    """A job's returned outcome, or why it has none."""
-    try:
-        return result.return_value
-    except Exception as e:  # Hydra raises the job's exception here
-        return _one_line(e)
+    """A job's returned outcome (a dict), or the exception it ended with."""
+    if getattr(getattr(result, "status", None), "name", "") == "FAILED":
+        return getattr(result, "_return_value", None)  # what Hydra's run_job caught (unlogged, unlike .return_value)
+    return result.return_value
+
+
+def _ended_by_queue(outcome: Any) -> bool:
+    """SLURM ended the run without a result (launcher/run_mode/slurm.py says why)."""
+    return type(outcome).__name__ == "SlurmTaskEnded"
 
 
 def _one_line(error: Optional[BaseException]) -> str:
