@@ -17,9 +17,12 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, TextIO, Tuple
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TextIO, Tuple
 
 from launcher.core.errors import SweepError
+
+if TYPE_CHECKING:
+    from launcher.options import LaunchOptions
 
 SCRIPT_HEADER = "#!/bin/bash\n\n"
 TMP_PREFIX = ".rmsweep-"  # every temporary name this launcher creates starts so
@@ -349,3 +352,11 @@ def conflict_error(conflicts: List[Path]) -> SweepError:
         f"{listing}\nNothing was written. Set launch.overwrite=true to replace them, "
         "or choose another launch.config_dir / launch.script_file."
     )
+
+
+def clean_leftovers(options: "LaunchOptions") -> None:
+    """What killed sweeps left in the folders whose locks this sweep now holds."""
+    if options.config_dir.is_dir():
+        remove_leftovers(options.config_dir)
+    remove_leftovers(options.config_dir.parent, f"{TMP_PREFIX}staging-{short_hash(options.config_dir.name)}-")
+    remove_leftovers(options.script_file.parent, f"{TMP_PREFIX}{short_hash(options.script_file.name)}-")

@@ -207,27 +207,17 @@ class ConfigGenerator:
 
     def _write(self, plan: SweepPlan, script_line: ScriptLine) -> List[str]:
         """Every JSON and the script, staged and put in place together; the script's lines."""
-        from launcher.checks import check_targets
-        from launcher.files import NewFolders, SweepWriter, check_writable
+        from launcher.files import NewFolders
         from launcher.locks import Locks, holder_note
-        from launcher.prepare import prepare_runs
-        from launcher.run_mode.launch import clean_leftovers
+        from launcher.prepare import write_runs
 
         config_dir = self.config_dir()
         options = self._options()
-        check_targets(options)
         lines: List[str] = []
         recorder = _RecordingLine(script_line, config_dir, lines)
         with NewFolders() as folders, Locks(holder_note(options.config_dir)) as locks:
-            for folder, what in ((options.config_dir.parent, "generated_config_dir"),
-                                 (options.script_file.parent, "script_file")):
-                check_writable(folder, what, folders)
-            locks.lock(options.config_dir, "generated_config_dir")
-            locks.lock(options.script_file, "script_file")
-            clean_leftovers(options)
-            with SweepWriter(options.config_dir, options.script_file, overwrite=True) as writer:
-                prepare_runs(plan, options, recorder, writer)  # type: ignore[arg-type]
-                writer.commit()
+            write_runs(plan, options, recorder, locks, folders,  # type: ignore[arg-type]
+                       names=("generated_config_dir", "script_file"))
         return lines
 
     # -- the sweep file -----------------------------------------------------------------

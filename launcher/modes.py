@@ -9,15 +9,14 @@ import sys
 from typing import Any, Dict, Hashable, List
 
 from launcher.app_config import SweepRequest
-from launcher.checks import check_targets
 from launcher.core.params import group_sizes, show_value
 from launcher.core.plan import SweepPlan
-from launcher.files import NewFolders, SweepWriter, check_writable
+from launcher.files import NewFolders
 from launcher.interrupts import Interrupts, SweepInterrupted
 from launcher.locks import Locks, holder_note
 from launcher.options import train_command
 from launcher.plan import make_plan
-from launcher.prepare import prepare_runs
+from launcher.prepare import prepare_runs, write_runs
 
 
 def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
@@ -68,23 +67,11 @@ def _print_runs(plan: SweepPlan, count: int) -> None:
 
 
 def write_script(plan: Any, request: SweepRequest, sweep_dir: Any) -> None:
-    from launcher.run_mode.launch import clean_leftovers
-
     options = request.options
     command = train_command(options, request.cwd, run_mode=False)
-    check_targets(options)
     try:
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(sweep_dir)) as locks:
-            for folder, what in ((options.config_dir.parent, "launch.config_dir"),
-                                 (options.script_file.parent, "launch.script_file")):
-                check_writable(folder, what, folders)
-            locks.lock(options.config_dir, "launch.config_dir")
-            locks.lock(options.script_file, "launch.script_file")
-            clean_leftovers(options)
-            with SweepWriter(options.config_dir, options.script_file, options.overwrite) as writer:
-                count = prepare_runs(plan, options, command, writer)
-                interrupts.armed = False  # the renames finish: the files appear whole and together
-                writer.commit()
+            count = write_runs(plan, options, command, locks, folders, interrupts)
     except SweepInterrupted as stop:
         print(f"Interrupted: nothing was written to {options.config_dir} or {options.script_file}",
               file=sys.stderr)

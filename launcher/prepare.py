@@ -9,13 +9,15 @@ names (for the collision check) are kept.
 """
 import os
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
-from launcher.checks import RunNames
+from launcher.checks import RunNames, check_targets
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
 from launcher.core.render import ConfigRenderer
-from launcher.files import SweepWriter
+from launcher.files import NewFolders, SweepWriter, check_writable, clean_leftovers
+from launcher.interrupts import Interrupts
+from launcher.locks import Locks
 from launcher.options import LaunchOptions, TrainCommand
 
 
@@ -58,4 +60,41 @@ def prepare_runs(
             writer.add(file_name, run.text)
             if command is not None:
                 writer.script_write(command.line(run.config_path) + "\n")
+    return count
+
+
+def write_runs(
+    plan: SweepPlan,
+    options: LaunchOptions,
+    command: TrainCommand,
+    locks: Locks,
+    folders: NewFolders,
+    interrupts: Optional[Interrupts] = None,
+    visit: Optional[Visitor] = None,
+    before_commit: Callable[[], None] = lambda: None,
+    names: Tuple[str, str] = ("launch.config_dir", "launch.script_file"),
+) -> int:
+    """Lock the config folder and the script, check and stage every run, put them in place.
+
+    The one way every writer (script mode, run mode, the drop-in ConfigGenerator) gets
+    its files: the targets are locked before the "nothing lost" check and stay locked
+    until the caller's ``locks`` are released; ``before_commit`` runs last, while
+    nothing is in place yet (run mode claims its output folders there). ``names`` are
+    the targets' names in messages.
+    """
+    check_targets(options)
+    for folder, what in ((options.config_dir.parent, names[0]), (options.script_file.parent, names[1])):
+        check_writable(folder, what, folders)
+    locks.lock(options.config_dir, names[0])
+    locks.lock(options.script_file, names[1])
+    clean_leftovers(options)
+    with SweepWriter(options.config_dir, options.script_file, options.overwrite) as writer:
+        count = prepare_runs(plan, options, command, writer, visit)
+        before_commit()
+        if interrupts is not None:
+            interrupts.armed = False  # the renames finish: the files appear whole and together
+        writer.commit()
+    if interrupts is not None:
+        interrupts.armed = True
+        interrupts.raise_if_interrupted()
     return count

@@ -7,7 +7,7 @@ wiring: no traceback, a non-zero exit, nothing written.
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import pytest
 

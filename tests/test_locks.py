@@ -70,7 +70,7 @@ def run_mode_args(tmp_path: Path, sd: str):
     (tmp_path / "data.hdf5").write_bytes(b"x")
     return [sys.executable, RUN_PY, "train.seed=1,2", "launch.mode=run", f"launch.train_script={REPO / 'train_stub.py'}",
             f"train.data={tmp_path / 'data.hdf5'}", f"train.output_dir={tmp_path / 'trained'}",
-            f"hydra.sweep.dir={tmp_path / sd}"]
+            f"hydra.sweep.dir={tmp_path / sd}", "train.num_epochs=5"]
 
 
 def test_a_run_mode_sweep_does_not_train_runs_another_live_sweep_is_training(tmp_path):

@@ -3,12 +3,11 @@
 Small sweeps (two or four runs of train_stub.py) keep these fast; the README's test
 trains the shipped eight-run sweep.
 """
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, Sequence
+from typing import List
 
 import pandas as pd
 import pytest
@@ -26,7 +25,8 @@ STUB = REPO / "train_stub.py"
 def args(tmp_path: Path, sd: str = "sd", *extra: str, seeds: str = "1,2") -> List[str]:
     (tmp_path / "data.hdf5").write_bytes(b"\x89HDF\r\n\x1a\n")
     return [f"train.seed={seeds}", "launch.mode=run", f"launch.train_script={STUB}", f"train.data={tmp_path / 'data.hdf5'}",
-            f"train.output_dir={tmp_path / 'trained'}", f"hydra.sweep.dir={tmp_path / sd}", *extra]
+            f"train.output_dir={tmp_path / 'trained'}", f"hydra.sweep.dir={tmp_path / sd}", "train.num_epochs=5",
+            *extra]
 
 
 def manifest(tmp_path: Path, sd: str = "sd") -> pd.DataFrame:

@@ -3,14 +3,13 @@
 The train script (tests/data/sleepy_train.py) writes its pid and sleeps, so each
 test can see whether a training outlives what should have stopped it.
 """
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 import pandas as pd
 import pytest

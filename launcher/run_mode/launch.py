@@ -10,6 +10,7 @@ few seconds, records it ``interrupted`` and exits 130/143; a re-run resumes.
 """
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -17,16 +18,16 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from launcher.checks import check_dataset, check_targets
+from launcher.checks import check_dataset
 from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
-from launcher.files import TMP_PREFIX, NewFolders, SweepWriter, check_writable, remove_leftovers, short_hash
+from launcher.files import NewFolders, check_writable
 from launcher.interrupts import Interrupts, SweepInterrupted
 from launcher.locks import Locks, holder_note
 from launcher.options import LaunchOptions, TrainCommand, train_command
-from launcher.prepare import RunFiles, prepare_runs
+from launcher.prepare import RunFiles, write_runs
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode.job import alive
 from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
@@ -104,107 +105,55 @@ class Launch:
         command = train_command(self.options, self.cwd, run_mode=True)
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(self.sweep_dir)) as locks:
             self.folders = folders
-            self._lock(locks)
-            rows, to_launch = self._write(command, locks, interrupts)
-            remove_old_launches(self.sweep_dir)
-            launch = LaunchDir.create(self.sweep_dir)
-            launch.save_settings(self._settings(launch, command))
-            self.hydra.save_config(self.sweep_dir)
-            self.hydra.slim_jobs()
-            self.hydra.fit_launcher(self.options.timeout_min, self.data_workers)
-            encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
-            progress = Progress(rows, launch, save=lambda: write_manifest(self.manifest, rows, encode))
-            progress.save(force=True)
-            self._announce(rows, to_launch)
+            runs = self._write(command, locks, interrupts)
+            launch, progress = self._start(runs, command)
             interrupts.callbacks.append(lambda signum: stop_trainings(launch, progress.in_flight()))
             try:
-                batches = self._run_batches(to_launch, launch, progress)
+                batches = self._run_batches(runs.to_launch, launch, progress)
             except SweepInterrupted as stop:
                 interrupts.armed = False
                 self._wind_down(launch, progress)
                 self._finish(launch, progress)
                 print(f"Interrupted by {signal.Signals(stop.signum).name}: "
                       f"{progress.counts[INTERRUPTED]} run(s) stopped and recorded as interrupted, "
-                      f"{progress.counts['pending']} not started. Run the same command again to resume; "
+                      f"{progress.counts[PENDING]} not started. Run the same command again to resume; "
                       f"manifest: {self.manifest}", file=sys.stderr)
                 raise SystemExit(stop.exit_code) from None
             self._finish(launch, progress)
-        failed = [r for r in rows if r.status == FAILED]
+        failed = [r for r in runs.rows if r.status == FAILED]
         if failed:
             raise SweepError(
-                f"{len(failed)} of {len(rows)} runs failed (first: {failed[0].name}: {failed[0].reason}); "
+                f"{len(failed)} of {len(runs.rows)} runs failed (first: {failed[0].name}: {failed[0].reason}); "
                 f"manifest: {self.manifest}"
             )
         return batches
 
     # -- before launching -------------------------------------------------------
 
-    def _lock(self, locks: Locks) -> None:
-        options = self.options
-        check_targets(options)
-        for folder, what in ((self.sweep_dir, "hydra.sweep.dir"), (self.logs, "hydra.sweep.dir"),
-                             (options.config_dir.parent, "launch.config_dir"),
-                             (options.script_file.parent, "launch.script_file")):
-            check_writable(folder, what, self.folders)
-        locks.lock(options.config_dir, "launch.config_dir")
-        locks.lock(options.script_file, "launch.script_file")
+    def _write(self, command: TrainCommand, locks: Locks, interrupts: Interrupts) -> "_Runs":
+        """Lock and check the targets, stage every run, claim the output folders of those to
+        train, put the files in place: all before anything is launched."""
+        for folder in (self.sweep_dir, self.logs):
+            check_writable(folder, "hydra.sweep.dir", self.folders)
         locks.lock(self.sweep_dir / STATE_DIR, "the run-mode state of hydra.sweep.dir")
-        clean_leftovers(options)
+        runs = _Runs(self.plan, self.options, command, self.cwd)
+        write_runs(self.plan, self.options, command, locks, self.folders, interrupts, visit=runs.visit,
+                   before_commit=lambda: runs.claim(locks, self.folders))
+        return runs
 
-    def _write(self, command: TrainCommand, locks: Locks, interrupts: Interrupts):
-        """Check and stage every run; claim the outputs of those to train; put the files in place."""
-        rows: List[Row] = []
-        to_launch: List[Row] = []
-        claims: Dict[Path, Set[str]] = defaultdict(set)
-        datasets: Dict[Any, None] = {}
-        roots: Dict[Any, Path] = {}
-
-        finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
-
-        self.data_workers = 0
-
-        def visit(run: RunFiles) -> None:
-            workers = self.plan.value(run.choice, "train.num_data_workers")
-            if isinstance(workers, int) and workers > self.data_workers:
-                self.data_workers = workers
-            data = self.plan.value(run.choice, "train.data")
-            if data not in datasets:
-                check_dataset(data, self.cwd, run.name)
-                datasets[data] = None
-            row = Row(run.index, run.name, run.choice)
-            rows.append(row)
-            root = self._output_root(run, roots, command)
-            if root not in finished:
-                finished[root] = runs_with_markers(root)
-            marker = None
-            if run.name in finished[root] and not self.options.rerun:
-                marker = read_json(done_marker(root, run.name, run.text))
-            if marker is not None:
-                row.status, row.reason = SKIPPED, "finished before"
-                row.output_dir, row.duration_s = marker.get("output_dir"), marker.get("duration_s")
-                row.exit_code, row.config, row.log = marker.get("exit_code"), marker.get("config"), marker.get("log")
-            else:
-                to_launch.append(row)
-                claims[root].add(run.name)
-
-        with SweepWriter(self.options.config_dir, self.options.script_file, self.options.overwrite) as writer:
-            prepare_runs(self.plan, self.options, command, writer, visit)
-            claim_id = f"{this_host()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-            for root, names in claims.items():
-                check_writable(root, "train.output_dir", self.folders)
-                locks.claim_outputs(root, names, claim_id)
-            interrupts.armed = False  # the renames finish: the files appear whole and together
-            writer.commit()
-        interrupts.armed = True
-        interrupts.raise_if_interrupted()
-        return rows, to_launch
-
-    def _output_root(self, run: RunFiles, roots: Dict[Any, Path], command: TrainCommand) -> Path:
-        value = self.plan.value(run.choice, "train.output_dir")
-        if value not in roots:
-            setting = output_dir_setting(value, self.plan.value(run.choice, "algo_name"))
-            roots[value] = resolve_output_root(setting, command.script, self.cwd)
-        return roots[value]
+    def _start(self, runs: "_Runs", command: TrainCommand) -> Tuple[LaunchDir, Progress]:
+        """This launch's own state folder, the settings its jobs read, the first manifest."""
+        remove_old_launches(self.sweep_dir)
+        launch = LaunchDir.create(self.sweep_dir)
+        launch.save_settings(self._settings(launch, command))
+        self.hydra.save_config(self.sweep_dir)
+        self.hydra.slim_jobs()
+        self.hydra.fit_launcher(self.options.timeout_min, runs.data_workers)
+        encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
+        progress = Progress(runs.rows, launch, save=lambda: write_manifest(self.manifest, runs.rows, encode))
+        progress.save(force=True)
+        self._announce(runs.rows, runs.to_launch)
+        return launch, progress
 
     def _settings(self, launch: LaunchDir, command: TrainCommand) -> LaunchSettings:
         return LaunchSettings(
@@ -318,9 +267,64 @@ class Launch:
     def _finish(self, launch: LaunchDir, progress: Progress) -> None:
         progress.save(force=True)
         print_summary(progress.rows, progress, self.manifest, self.logs)
-        import shutil
-
         shutil.rmtree(launch.root, ignore_errors=True)
+
+
+class _Runs:
+    """What run mode learns from each run as the single pass goes by: its row, whether it
+    finished before, its dataset and output folder, the CPUs its data workers want."""
+
+    def __init__(self, plan: SweepPlan, options: LaunchOptions, command: TrainCommand, cwd: Path) -> None:
+        self.plan, self.options, self.command, self.cwd = plan, options, command, cwd
+        self.rows: List[Row] = []
+        self.to_launch: List[Row] = []
+        self.claims: Dict[Path, Set[str]] = defaultdict(set)
+        self.data_workers = 0
+        self._datasets: Set[Any] = set()
+        self._roots: Dict[Any, Path] = {}
+        self._finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
+
+    def visit(self, run: RunFiles) -> None:
+        workers = self.plan.value(run.choice, "train.num_data_workers")
+        if isinstance(workers, int) and workers > self.data_workers:
+            self.data_workers = workers
+        data = self.plan.value(run.choice, "train.data")
+        if data not in self._datasets:
+            check_dataset(data, self.cwd, run.name)
+            self._datasets.add(data)
+        row = Row(run.index, run.name, run.choice)
+        self.rows.append(row)
+        root = self._output_root(run)
+        marker = self._marker(root, run)
+        if marker is not None:
+            row.status, row.reason = SKIPPED, "finished before"
+            row.output_dir, row.duration_s = marker.get("output_dir"), marker.get("duration_s")
+            row.exit_code, row.config, row.log = marker.get("exit_code"), marker.get("config"), marker.get("log")
+        else:
+            self.to_launch.append(row)
+            self.claims[root].add(run.name)
+
+    def _marker(self, root: Path, run: RunFiles) -> Optional[Dict[str, Any]]:
+        if self.options.rerun:
+            return None
+        if root not in self._finished:
+            self._finished[root] = runs_with_markers(root)
+        if run.name not in self._finished[root]:
+            return None
+        return read_json(done_marker(root, run.name, run.text))
+
+    def _output_root(self, run: RunFiles) -> Path:
+        value = self.plan.value(run.choice, "train.output_dir")
+        if value not in self._roots:
+            setting = output_dir_setting(value, self.plan.value(run.choice, "algo_name"))
+            self._roots[value] = resolve_output_root(setting, self.command.script, self.cwd)
+        return self._roots[value]
+
+    def claim(self, locks: Locks, folders: NewFolders) -> None:
+        claim_id = f"{this_host()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        for root, names in self.claims.items():
+            check_writable(root, "train.output_dir", folders)
+            locks.claim_outputs(root, names, claim_id)
 
 
 def _job_outcome(result: Any) -> Any:
@@ -368,14 +372,6 @@ def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple
         raise SweepError("launch.gpus=auto: this machine shows no GPU (nvidia-smi -L lists none); "
                          "drop launch.gpus to train on the CPU")
     return tuple(devices)
-
-
-def clean_leftovers(options: LaunchOptions) -> None:
-    """What killed sweeps left in the folders whose locks this sweep now holds."""
-    if options.config_dir.is_dir():
-        remove_leftovers(options.config_dir)
-    remove_leftovers(options.config_dir.parent, f"{TMP_PREFIX}staging-{short_hash(options.config_dir.name)}-")
-    remove_leftovers(options.script_file.parent, f"{TMP_PREFIX}{short_hash(options.script_file.name)}-")
 
 
 def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Path) -> None:
