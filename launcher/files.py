@@ -222,23 +222,29 @@ class SweepWriter:
         self._script: Optional[TextIO] = None
         self._script_tmp: Optional[Path] = None
         self._script_hash = hashlib.sha256()
-        self._staging = self._make_staging()
-        self._writer = _ThreadedWriter(self._staging)
-        if script_file is not None:
-            self._script_tmp = script_file.with_name(_tmp_name(short_hash(script_file.name)))
-            self._script = self._open(self._script_tmp)
-            self.script_write(SCRIPT_HEADER)
+        self._writer: Optional[_ThreadedWriter] = None
+        self._staging = self._staging_path()
+        try:  # a signal can land here too: leave nothing staged behind
+            self._make_staging()
+            self._writer = _ThreadedWriter(self._staging)
+            if script_file is not None:
+                self._script_tmp = script_file.with_name(_tmp_name(short_hash(script_file.name)))
+                self._script = self._open(self._script_tmp)
+                self.script_write(SCRIPT_HEADER)
+        except BaseException:
+            self.abort()
+            raise
 
-    def _make_staging(self) -> Path:
+    def _staging_path(self) -> Path:
         if self._fresh:
-            staging = self.config_dir.with_name(_tmp_name("staging-" + short_hash(self.config_dir.name)))
-        else:
-            staging = self.config_dir / _tmp_name("staging")
+            return self.config_dir.with_name(_tmp_name("staging-" + short_hash(self.config_dir.name)))
+        return self.config_dir / _tmp_name("staging")
+
+    def _make_staging(self) -> None:
         try:
-            staging.mkdir(parents=True)
+            self._staging.mkdir(parents=True)
         except OSError as e:
-            raise os_error(staging, e, "create") from None
-        return staging
+            raise os_error(self._staging, e, "create") from None
 
     def _open(self, path: Path) -> TextIO:
         try:
@@ -332,8 +338,9 @@ class SweepWriter:
 
     def abort(self) -> None:
         """Remove everything staged; the targets stay as they were."""
-        with contextlib.suppress(OSError):
-            self._writer.close()
+        if self._writer is not None:
+            with contextlib.suppress(OSError):
+                self._writer.close()
         if self._script is not None:
             with contextlib.suppress(OSError):
                 self._script.close()

@@ -16,7 +16,6 @@ anything; and it writes through the launcher's renderer and staged writer, so
 generator in the Hydra app (``launcher.import_helper`` uses them).
 """
 import argparse
-import importlib.util
 import io
 import os
 import sys
@@ -26,6 +25,7 @@ from typing import Any, Dict, Hashable, List, Optional
 
 from launcher.core.document import base_run_name
 from launcher.core.errors import SweepError
+from launcher.robomimic_paths import robomimic_package
 from launcher.core.params import Param, param_values
 from launcher.core.plan import SweepPlan
 from launcher.options import LaunchOptions, TrainCommand
@@ -47,13 +47,8 @@ def _optional_str(value: Any, what: str) -> None:
 def robomimic_train_script() -> Optional[str]:
     """``<robomimic package>/scripts/train.py`` as master's script lines name it, found
     without importing robomimic; None when robomimic is not installed."""
-    try:
-        spec = importlib.util.find_spec("robomimic")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return f"{list(spec.submodule_search_locations)[0]}/scripts/train.py"
+    package = robomimic_package()
+    return None if package is None else f"{package}/scripts/train.py"
 
 
 def check_extra_flags(extra_flags: Any) -> None:

@@ -5,7 +5,6 @@ was started in), so the rest of the launcher never reads Hydra's config. The
 command a run trains with is made in one place, :class:`TrainCommand`, for the
 lines of ``run.sh`` and for run mode alike.
 """
-import importlib.util
 import math
 import os
 import shlex
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from launcher.core.errors import SweepError
+from launcher.robomimic_paths import installed_train_script
 
 MODES = ("script", "run", "list")
 ROBOMIMIC = "robomimic"  # launch.train_script=robomimic: the installed robomimic's train.py
@@ -35,6 +35,7 @@ class LaunchOptions:
     extra_text: Optional[str] = None  # launch.extra_args as typed, when a string
     overwrite: bool = False
     rerun: bool = False
+    report: bool = True
     timeout_min: Optional[float] = None
     gpus: Any = None  # None, "auto" or a tuple of device ids
     runs_per_gpu: int = 1
@@ -55,6 +56,7 @@ class LaunchOptions:
             wandb_proj_name=_wandb_proj_name(launch.get("wandb_proj_name")),
             overwrite=_flag(launch, "overwrite"),
             rerun=_flag(launch, "rerun"),
+            report=_flag(launch, "report", default=True),
             timeout_min=_timeout(launch.get("timeout_min")),
             gpus=_gpus(launch.get("gpus")),
             runs_per_gpu=_runs_per_gpu(launch.get("runs_per_gpu", 1)),
@@ -89,8 +91,8 @@ def _wandb_proj_name(value: Any) -> Any:
     )
 
 
-def _flag(launch: Dict[str, Any], field: str) -> bool:
-    value = launch.get(field, False)
+def _flag(launch: Dict[str, Any], field: str, default: bool = False) -> bool:
+    value = launch.get(field, default)
     if not isinstance(value, bool):
         raise SweepError(f"launch.{field} must be true or false, got {value!r}")
     return value
@@ -138,14 +140,13 @@ def _runs_per_gpu(value: Any) -> int:
 
 
 def robomimic_train_script() -> Path:
-    """The installed robomimic's ``scripts/train.py``."""
-    spec = importlib.util.find_spec("robomimic")
-    if spec is None or not spec.submodule_search_locations:
+    """The installed robomimic's ``scripts/train.py``, or a SweepError saying how to get one."""
+    script = installed_train_script()
+    if script is None:
         raise SweepError(
             "launch.train_script=robomimic needs robomimic installed in this Python "
             f"({sys.executable}); pip install robomimic, or give a path to train.py"
         )
-    script = Path(list(spec.submodule_search_locations)[0]) / "scripts" / "train.py"
     if not script.is_file():
         raise SweepError(f"launch.train_script=robomimic: {script} does not exist")
     return script

@@ -35,25 +35,28 @@ def write_sweep(config_dir: Path, name: str, params: List[Dict[str, Any]]) -> No
     (config_dir / "sweep" / f"{name}.yaml").write_text(OmegaConf.to_yaml({"params": params}))
 
 
-def emit_ours(tmp: Path, params: List[Dict[str, Any]], extra: Sequence[str] = ()) -> Path:
-    """Our script mode on ``params`` (a sweep file) and command-line ``extra``, in this
-    process; returns the output folder."""
+def emit_ours(tmp: Path, params: Optional[List[Dict[str, Any]]], extra: Sequence[str] = ()) -> Path:
+    """Our script mode on ``params`` (a sweep file) and command-line ``extra`` (``sweep=NAME``
+    takes conf/sweep/NAME.yaml), in this process; returns the output folder."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    cli, fixed, launch, base_config = [], [], {}, None
+    cli, fixed, launch, base_config, sweep_file = [], [], {}, None, None
     for line in extra:
         override = OverridesParser.create().parse_override(line)
-        if override.key_or_group == "base_config":
+        key = override.key_or_group
+        if key == "base_config":
             base_config = str(override.value())
-        elif override.key_or_group.startswith("launch."):
-            launch[override.key_or_group[len("launch."):]] = override.value()
+        elif key == "sweep":
+            sweep_file = OmegaConf.to_container(OmegaConf.load(REPO / "conf" / "sweep" / f"{override.value()}.yaml"))
+        elif key.startswith("launch."):
+            launch[key[len("launch."):]] = override.value()
         elif override.is_sweep_override():
             cli.append(line)
         else:
             fixed.append(line)
     out = tmp / "ours"
     request = make_request(tmp, params=params, cli=cli, fixed_lines=fixed, base_config=base_config,
-                           config_dir=str(out), script_file=str(out / "out.sh"), **launch)
+                           sweep_file=sweep_file, config_dir=str(out), script_file=str(out / "out.sh"), **launch)
     write_in_process(request)
     return out
 

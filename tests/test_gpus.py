@@ -39,26 +39,28 @@ def max_overlap(records: List[Dict], device: str) -> int:
     ],
 )
 def test_runs_are_spread_over_the_gpus_within_the_bound(tmp_path, slots, launcher, runs_per_gpu):
+    """Also: jobs that change directory (hydra.job.chdir) under a relative sweep dir find their launch."""
     (tmp_path / "data.hdf5").write_bytes(b"x")
     (tmp_path / "sleepy").mkdir()
-    env = dict(os.environ, SLEEPY_DIR=str(tmp_path / "sleepy"), SLEEPY_SECONDS="0.5",
+    env = dict(os.environ, SLEEPY_DIR=str(tmp_path / "sleepy"), SLEEPY_SECONDS="0.3",
                ROBOMIMIC_SWEEP_GPU_SLOTS=str(slots))
-    extra = ["hydra.launcher.n_jobs=4"] if launcher == "joblib" else []
+    extra = ["hydra.launcher.n_jobs=3"] if launcher == "joblib" else []
     proc = subprocess.run(
-        [sys.executable, RUN_PY, "train.seed=range(0,5)", "launch.mode=run", f"launch.train_script={SLEEPY}",
-         f"train.data={tmp_path / 'data.hdf5'}", f"train.output_dir={tmp_path / 'trained'}",
-         f"hydra.sweep.dir={tmp_path / 'sd'}", f"hydra/launcher={launcher}", "launch.gpus=[3,5]",
+        [sys.executable, RUN_PY, "train.seed=range(0,4)", "launch.mode=run", "launch.report=false",
+         f"launch.train_script={SLEEPY}", "train.data=data.hdf5", f"train.output_dir={tmp_path / 'trained'}",
+         "hydra.sweep.dir=relative_sd", "hydra.job.chdir=true", f"hydra/launcher={launcher}", "launch.gpus=[3,5]",
          f"launch.runs_per_gpu={runs_per_gpu}", *extra],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in (tmp_path / "sleepy" / "runs.jsonl").read_text().splitlines()]
-    assert len(records) == 5
+    assert len(records) == 4
     assert {r["gpu"] for r in records} == {"3", "5"}, "every run sees one device, and both are used"
     assert all(r["egl"] == r["gpu"] for r in records)
     for device in ("3", "5"):
         assert max_overlap(records, device) <= runs_per_gpu
-    table = pd.read_json(tmp_path / "sd" / "manifest.jsonl", lines=True)
+    table = pd.read_json(tmp_path / "relative_sd" / "manifest.jsonl", lines=True)
+    assert list(table["status"]) == ["succeeded"] * 4
     assert sorted(table["gpu"]) == sorted(int(r["gpu"]) for r in records)
 
 

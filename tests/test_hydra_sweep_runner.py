@@ -24,6 +24,7 @@ def test_run_mode_batches_of_max_batch_size(hydra_sweep_runner, tmpdir):
             f"train.output_dir={tmpdir}/trained",
             "hydra.sweeper.max_batch_size=2",
             "train.num_epochs=5",
+            "launch.report=false",
             "hydra.job.chdir=false",  # as launcher/run.py (version_base 1.3); the harness sets no version_base
         ],
         temp_dir=tmpdir,

@@ -70,27 +70,21 @@ def run_mode_args(tmp_path: Path, sd: str):
     (tmp_path / "data.hdf5").write_bytes(b"x")
     return [sys.executable, RUN_PY, "train.seed=1,2", "launch.mode=run", f"launch.train_script={REPO / 'train_stub.py'}",
             f"train.data={tmp_path / 'data.hdf5'}", f"train.output_dir={tmp_path / 'trained'}",
-            f"hydra.sweep.dir={tmp_path / sd}", "train.num_epochs=5"]
+            f"hydra.sweep.dir={tmp_path / sd}", "train.num_epochs=5", "launch.report=false"]
 
 
 def test_a_run_mode_sweep_does_not_train_runs_another_live_sweep_is_training(tmp_path):
+    claims = tmp_path / "trained" / CLAIMS_DIR
     with other_sweep(tmp_path) as holder:
         holder.claim_outputs(tmp_path / "trained", {"test_seed_2"}, "other")
+        (claims / "dead.claim").write_text('{"pid": 1}\ntest_seed_1\n')  # a dead sweep's: nobody holds it
         proc = subprocess.run(run_mode_args(tmp_path, "sd"), capture_output=True, text=True)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert "run test_seed_2 would train into" in proc.stderr and f"pid {os.getpid()}" in proc.stderr
         assert not (tmp_path / "sd" / "configs").exists() and not (tmp_path / "sd" / "manifest.jsonl").exists()
+        assert not (claims / "dead.claim").exists(), "a dead sweep's claim is removed, not obeyed"
     # The holder is gone (and its claim with it): the same sweep runs.
     proc = subprocess.run(run_mode_args(tmp_path, "sd"), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert set(pd.read_json(tmp_path / "sd" / "manifest.jsonl", lines=True)["status"]) == {"succeeded"}
-    assert not (tmp_path / "trained" / CLAIMS_DIR).exists(), "claims leave no trace"
-
-
-def test_a_dead_sweeps_claim_is_ignored_and_removed(tmp_path):
-    claims = tmp_path / "trained" / CLAIMS_DIR
-    claims.mkdir(parents=True)
-    (claims / "dead.claim").write_text('{"pid": 1}\ntest_seed_1\n')  # nobody holds its lock
-    proc = subprocess.run(run_mode_args(tmp_path, "sd"), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert not claims.exists()
+    assert not claims.exists(), "claims leave no trace"

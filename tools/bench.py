@@ -226,6 +226,7 @@ def main() -> None:
     parser.add_argument("--memory-runs", type=int, nargs="*", default=[50, 400])
     parser.add_argument("--big-runs", type=int, default=200000)
     parser.add_argument("--big-launched", type=int, default=300)
+    parser.add_argument("--report-runs", type=int, default=1000, help="runs of 50 epochs for the report (0: skip)")
     args = parser.parse_args()
     ensure_robomimic()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -262,6 +263,13 @@ def main() -> None:
                 print("|---:|---:|---:|---:|---:|---:|")
                 print(f"| {r['runs']:,} | {r['first_s']:.1f} | {r['hwm_mib']:.1f} | {r['launched']} | "
                       f"{r['stop_s']:.1f} | {r['exit']} |", flush=True)
+            if args.report_runs and root == args.dirs[-1]:
+                r = bench_report(work, args.report_runs)
+                print()
+                print("| report, runs x epochs | read s | python -m launcher.report s | peak MiB |")
+                print("|---:|---:|---:|---:|")
+                print(f"| {r['runs']:,} x {r['epochs']} | {r['read_s']:.2f} | {r['whole_s']:.2f} | "
+                      f"{r['peak_mib']:.1f} |", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -290,6 +298,72 @@ def bench_small(work: Path) -> Tuple[float, float]:
     out = work / "small_out"
     return timed([sys.executable, str(RUN_PY), "-m", "train.seed=range(1,17)", f"launch.config_dir={out}",
                   f"launch.script_file={out / 'out.sh'}", f"hydra.sweep.dir={work / 'small_sd'}"], work)
+
+
+REPORT_EPOCHS = 50
+REPORT_DISTINCT = 20  # distinct stub trainings; the rest of the runs are copies of them
+
+
+def bench_report(work: Path, runs: int = 1000) -> Dict[str, float]:
+    """The report on a run-mode sweep of ``runs`` finished runs of 50 epochs (validation
+    every epoch, rollouts every 5): seconds to read every run, and seconds for the whole
+    ``python -m launcher.report`` (reading, tables, plots, TensorBoard, start-up included)."""
+    sweep_dir = _report_sweep(work / "report", runs)
+    sys.path.insert(0, str(REPO))
+    from launcher.report.build import read_report
+
+    start = time.perf_counter()
+    report = read_report(str(sweep_dir))
+    read_s = time.perf_counter() - start
+    assert len(report.runs) == runs and all(r.metrics.get("epochs") == REPORT_EPOCHS for r in report.runs)
+    whole_s, peak = timed([sys.executable, "-m", "launcher.report", str(sweep_dir)], REPO)
+    return {"runs": runs, "epochs": REPORT_EPOCHS, "read_s": read_s, "whole_s": whole_s, "peak_mib": peak}
+
+
+def _report_sweep(folder: Path, runs: int) -> Path:
+    """A run-mode sweep dir (manifest.jsonl) whose runs are train_stub.py's output: a few
+    distinct trainings, each copied to many run folders under their own names."""
+    import argparse
+    import contextlib
+    import io
+
+    sys.path.insert(0, str(REPO))
+    import train_stub
+    from launcher.core.schema import Schema
+
+    dataset = folder / "demo.hdf5"
+    folder.mkdir(parents=True)
+    dataset.write_bytes(b"bench")
+    distinct = []
+    for i in range(REPORT_DISTINCT):
+        config = json.loads(json.dumps(Schema.for_algo("bc", "bench").defaults))
+        config["experiment"].update(name=f"distinct_{i}", validate=True)
+        config["experiment"]["rollout"].update(enabled=True, rate=5)
+        config["algo"]["optim_params"]["policy"]["learning_rate"]["initial"] = 10 ** -(2 + i % 5 / 2)
+        config["train"].update(data=str(dataset), output_dir=str(folder / "distinct"), num_epochs=REPORT_EPOCHS,
+                               seed=i, hdf5_filter_key="train", hdf5_validation_filter_key="valid")
+        path = folder / f"distinct_{i}.json"
+        path.write_text(json.dumps(config))
+        with contextlib.redirect_stdout(io.StringIO()):
+            train_stub.main(argparse.Namespace(config=str(path), algo=None, name=None, dataset=None, debug=False))
+        (run_dir,) = (folder / "distinct" / f"distinct_{i}").iterdir()
+        distinct.append(run_dir)
+    sweep_dir = folder / "sd"
+    sweep_dir.mkdir()
+    rows = []
+    for index in range(runs):
+        lr, dim, seed = 10 ** -(2 + index % 5 / 2), 64 * (1 + index // 5 % 20), index // 100
+        name = f"bench_lr_{lr:g}_dim_{dim}_seed_{seed}"
+        output_dir = folder / "trained" / name / "20260101000000"
+        shutil.copytree(distinct[index % REPORT_DISTINCT], output_dir)
+        rows.append(json.dumps({
+            "index": index, "name": name, "status": "succeeded",
+            "params": {"algo.optim_params.policy.learning_rate.initial": lr, "algo.actor_layer_dims": [dim, dim],
+                       "train.seed": seed},
+            "config": str(sweep_dir / "configs" / f"{name}.json"), "log": str(sweep_dir / "logs" / f"{name}.log"),
+            "exit_code": 0, "duration_s": 1.0, "output_dir": str(output_dir), "gpu": None, "reason": ""}))
+    (sweep_dir / "manifest.jsonl").write_text("\n".join(rows) + "\n")
+    return sweep_dir
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ class LaunchConf:
     overwrite: bool = False
     # Run mode: train runs that already finished successfully again.
     rerun: bool = False
+    # Run mode: write the results report at the end and print the best runs
+    # (python -m launcher.report SWEEP_DIR writes it at any time).
+    report: bool = True
     # Run mode: end a run that trains longer than this many minutes (fractions allowed); null: no limit.
     timeout_min: Optional[float] = None
     # Run mode: GPU ids to share among runs ([0,1,2,3]), `auto` for every GPU the machine

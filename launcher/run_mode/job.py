@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from launcher.robomimic_paths import new_run_folders, output_dir_setting, resolve_output_root, run_folders
 from launcher.run_mode import gpus
 from launcher.run_mode.state import (
     FAILED,
@@ -26,10 +27,6 @@ from launcher.run_mode.state import (
     LaunchSettings,
     done_marker,
     mark_done,
-    new_run_folders,
-    output_dir_setting,
-    resolve_output_root,
-    run_folders,
     this_host,
     write_run_record,
 )

@@ -28,6 +28,7 @@ from launcher.interrupts import Interrupts, SweepInterrupted
 from launcher.locks import Locks, holder_note
 from launcher.options import LaunchOptions, TrainCommand, train_command
 from launcher.prepare import RunFiles, write_runs
+from launcher.robomimic_paths import output_dir_setting, resolve_output_root
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode.job import alive
 from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
@@ -43,10 +44,8 @@ from launcher.run_mode.state import (
     LaunchSettings,
     Row,
     done_marker,
-    output_dir_setting,
     read_json,
     remove_old_launches,
-    resolve_output_root,
     runs_with_markers,
     this_host,
     manifest_encoder,
@@ -120,6 +119,10 @@ class Launch:
                       f"manifest: {self.manifest}", file=sys.stderr)
                 raise SystemExit(stop.exit_code) from None
             self._finish(launch, progress)
+        if self.options.report:
+            from launcher.report import after_run  # lazily: matplotlib and the readers load only now
+
+            after_run(str(self.sweep_dir))  # never raises: a report problem is one line on stderr
         failed = [r for r in runs.rows if r.status == FAILED]
         if failed:
             raise SweepError(
@@ -253,12 +256,9 @@ class Launch:
     def _wind_down(self, launch: LaunchDir, progress: Progress) -> None:
         """After a signal: give jobs a few seconds to stop and record themselves, then record the rest."""
         deadline = time.monotonic() + WIND_DOWN_S
-        while progress.in_flight() and time.monotonic() < deadline:
+        while time.monotonic() < deadline and any(_may_still_record(row) for row in progress.in_flight()):
+            time.sleep(0.2)
             progress.poll()
-            if any(row.status == RUNNING for row in progress.in_flight()):
-                time.sleep(0.2)
-            else:
-                break
         stop_trainings(launch, progress.in_flight(), signal.SIGKILL)
         for row in progress.in_flight():
             if row.status == RUNNING:
@@ -325,6 +325,16 @@ class _Runs:
         for root, names in self.claims.items():
             check_writable(root, "train.output_dir", folders)
             locks.claim_outputs(root, names, claim_id)
+
+
+def _may_still_record(row: Row) -> bool:
+    """A running row whose job may still write its outcome: one elsewhere, or alive here."""
+    if row.status != RUNNING:
+        return False
+    job = row.job or {}
+    if job.get("host") != this_host() or not job.get("job_pid"):
+        return True
+    return alive(int(job["job_pid"])) and int(job["job_pid"]) != os.getpid()
 
 
 def _job_outcome(result: Any) -> Any:

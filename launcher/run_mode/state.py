@@ -26,11 +26,10 @@ import socket
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
-from launcher.core.schema import Schema
 from launcher.files import atomic_file, atomic_write
 
 PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, INTERRUPTED = (
@@ -213,48 +212,5 @@ def mark_done(marker: Path, record: Dict[str, Any]) -> None:
     atomic_write(marker, json.dumps(record, indent=2))
 
 
-def output_dir_setting(value: Any, algo: Any) -> str:
-    """``train.output_dir`` of a run, or robomimic's default when a partial config leaves it out."""
-    if value is None:
-        value = Schema.for_algo(algo, "config").defaults["train"]["output_dir"]
-    return str(value)
-
-
-def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
-    """Where the training writes ``<name>/<timestamp>/``, as the script itself resolves it.
-
-    robomimic resolves a relative ``train.output_dir`` against its package folder;
-    other scripts (train_stub.py included) run with ``cwd`` as working directory.
-    """
-    path = Path(os.path.expanduser(output_dir))
-    if path.is_absolute():
-        return path
-    package = _robomimic_package()
-    if package is not None and package in Path(train_script).resolve().parents:
-        return Path(os.path.abspath(package / path))
-    return Path(os.path.abspath(cwd / path))
-
-
-def _robomimic_package() -> Optional[Path]:
-    import importlib.util
-
-    spec = importlib.util.find_spec("robomimic")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]).resolve()
-
-
 def this_host() -> str:
     return socket.gethostname()
-
-
-def new_run_folders(folder: Path, before: Tuple[str, ...]) -> List[Path]:
-    """Run folders (``<YYYYmmddHHMMSS>``) in ``folder`` that were not in ``before``."""
-    return [folder / name for name in run_folders(folder) if name not in before]
-
-
-def run_folders(folder: Path) -> Tuple[str, ...]:
-    try:
-        return tuple(sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith(".")))
-    except OSError:
-        return ()

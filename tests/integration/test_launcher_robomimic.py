@@ -4,6 +4,7 @@ Through ``python launcher/run.py`` with ``launch.train_script=robomimic`` on the
 dataset (1 epoch of a few steps, validation on, no rollouts: no robosuite here).
 Needs robomimic's training stack (``bash tools/install_robomimic.sh``).
 """
+import importlib.util
 import json
 import os
 import subprocess
@@ -15,17 +16,17 @@ import pandas as pd
 import pytest
 
 from launcher.report import logs
+from launcher.robomimic_paths import installed_train_script
 from tests.helpers import REPO, RUN_PY
 
 pytestmark = pytest.mark.integration
 
-try:
-    import h5py  # noqa: F401
-    import robomimic.scripts.train
-    import torch  # noqa: F401
-except Exception as e:  # pragma: no cover - depends on the machine
-    pytest.skip(f"robomimic's training stack is not installed ({e}): bash tools/install_robomimic.sh",
-                allow_module_level=True)
+# Found, not imported: collecting this module must stay cheap when it is not run.
+MISSING = [m for m in ("torch", "torchvision", "h5py", "tensorboardX", "robomimic") if importlib.util.find_spec(m) is None]
+if MISSING:  # pragma: no cover - depends on the machine
+    pytest.skip(f"robomimic's training stack is not installed ({', '.join(MISSING)}): "
+                "bash tools/install_robomimic.sh", allow_module_level=True)
+TRAIN_PY = installed_train_script()
 
 DEMO = REPO / "launcher" / "demo" / "tiny_lift_low_dim.hdf5"
 SMALL = ["train.num_epochs=1", "experiment.epoch_every_n_steps=3", "experiment.validation_epoch_every_n_steps=2",
@@ -82,8 +83,7 @@ def test_losses_equal_those_of_train_py_on_the_same_json(seed_sweep, tmp_path):
     config["train"]["output_dir"] = str(tmp_path / "direct")
     direct_json = tmp_path / "direct.json"
     direct_json.write_text(json.dumps(config, indent=4))
-    train_py = Path(robomimic.scripts.train.__file__)
-    subprocess.run([sys.executable, str(train_py), "--config", str(direct_json)], check=True, capture_output=True,
+    subprocess.run([sys.executable, str(TRAIN_PY), "--config", str(direct_json)], check=True, capture_output=True,
                    stdin=subprocess.DEVNULL, timeout=600)
     (direct_run,) = [p for p in (tmp_path / "direct" / row["name"]).iterdir() if p.is_dir()]
     assert train_losses(str(direct_run)) == train_losses(row["output_dir"])
@@ -117,7 +117,7 @@ def test_run_sh_runs_from_a_shell_without_the_environment(tmp_path):
                     f"launch.script_file={out / 'run.sh'}", f"hydra.sweep.dir={tmp_path / 'sd'}"],
                    check=True, capture_output=True)
     lines = (out / "run.sh").read_text().splitlines()
-    assert lines[2].startswith(f"{sys.executable} {Path(robomimic.scripts.train.__file__)} --config ")
+    assert lines[2].startswith(f"{sys.executable} {TRAIN_PY} --config ")
     bare = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
     proc = subprocess.run(["bash", str(out / "run.sh")], env=bare, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=900)

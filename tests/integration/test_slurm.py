@@ -72,9 +72,9 @@ def test_the_shipped_sweep_trains_on_slurm_and_a_rerun_skips(tmp_path):
 
 
 def test_a_failing_run_is_failed_with_its_reason(tmp_path):
-    proc = run(sweep(tmp_path, "train.seed=1,2", f"launch.train_script={REPO / 'tests/data/exit_nonzero_train.py'}"))
-    assert proc.returncode == 1 and "2 of 2 runs failed" in proc.stderr and "Traceback" not in proc.stderr
-    assert set(manifest(tmp_path)["reason"]) == {"exit code 3: something went wrong"}
+    proc = run(sweep(tmp_path, "train.seed=1,2,3", f"launch.train_script={REPO / 'tests/data/seed_decides_train.py'}"))
+    assert proc.returncode == 1 and "2 of 3 runs failed" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(manifest(tmp_path)["reason"]) == ["", "exit code 3: something went wrong", "CUDA out of memory"]
 
 
 def test_scancel_of_a_running_and_a_queued_run_fails_them_and_the_sweep_ends(tmp_path):

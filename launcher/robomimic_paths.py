@@ -1,0 +1,63 @@
+"""Where robomimic is installed, and where its ``train.py`` writes a run.
+
+robomimic writes each run to ``<train.output_dir>/<experiment.name>/<YYYYmmddHHMMSS>/``
+and resolves a relative ``train.output_dir`` against its own package folder. Run mode
+(resume markers, a run's output folder), the report (a run's logs) and the script
+lines (``launch.train_script=robomimic``) all need these answers; they come from here.
+"""
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
+
+from launcher.core.schema import Schema
+
+
+def robomimic_package() -> Optional[Path]:
+    """The installed robomimic's package folder, found without importing it; None if absent."""
+    try:
+        spec = importlib.util.find_spec("robomimic")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def installed_train_script() -> Optional[Path]:
+    """``<robomimic package>/scripts/train.py``; None if robomimic is not installed."""
+    package = robomimic_package()
+    return None if package is None else package / "scripts" / "train.py"
+
+
+def output_dir_setting(value: Any, algo: Any) -> str:
+    """``train.output_dir`` of a run, or robomimic's default when a partial config leaves it out."""
+    if value is None:
+        value = Schema.for_algo(algo, "config").defaults["train"]["output_dir"]
+    return str(value)
+
+
+def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
+    """Where the training writes ``<name>/<timestamp>/``, as the script itself resolves it:
+    robomimic's own train.py against its package folder, other scripts (train_stub.py
+    included) against ``cwd``, their working directory."""
+    path = Path(os.path.expanduser(output_dir))
+    if path.is_absolute():
+        return path
+    package = robomimic_package()
+    if package is not None and package.resolve() in Path(train_script).resolve().parents:
+        return Path(os.path.abspath(package.resolve() / path))
+    return Path(os.path.abspath(cwd / path))
+
+
+def run_folders(folder: Path) -> Tuple[str, ...]:
+    """The run folders (``<YYYYmmddHHMMSS>``) in ``<output root>/<name>``, oldest first."""
+    try:
+        return tuple(sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith(".")))
+    except OSError:
+        return ()
+
+
+def new_run_folders(folder: Path, before: Tuple[str, ...]) -> List[Path]:
+    """Run folders in ``folder`` that were not in ``before``."""
+    return [folder / name for name in run_folders(folder) if name not in before]
