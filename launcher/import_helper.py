@@ -20,7 +20,6 @@ import importlib.machinery
 import importlib.util
 import json
 import os
-import re
 import runpy
 import shlex
 import sys
@@ -170,9 +169,9 @@ def hydra_value(text: str) -> str:
     target = text.replace("${", "\\${")  # what OmegaConf then reads as the plain text
     if _reads_back(target, target):
         return target
-    escaped = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", target)
-    escaped = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, escaped)
-    return f"'{escaped}'"
+    from launcher.overrides import hydra_quote
+
+    return hydra_quote(target)
 
 
 def _reads_back(value: str, text: str) -> bool:

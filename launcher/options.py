@@ -5,6 +5,7 @@ was started in), so the rest of the launcher never reads Hydra's config. The
 command a run trains with is made in one place, :class:`TrainCommand`, for the
 lines of ``run.sh`` and for run mode alike.
 """
+import functools
 import math
 import os
 import shlex
@@ -168,11 +169,17 @@ class TrainCommand:
 
     def line(self, config_path: str) -> str:
         """The shell line, quoted only where the shell needs it (robomimic's own line by default)."""
-        words = [self.python, self.script, "--config", config_path]
-        line = " ".join(shlex.quote(word) for word in words)
+        return f"{self._line_prefix} {shlex.quote(config_path)}{self._line_suffix}"
+
+    @functools.cached_property
+    def _line_prefix(self) -> str:  # the same for every run: quoted once
+        return " ".join(shlex.quote(word) for word in (self.python, self.script, "--config"))
+
+    @functools.cached_property
+    def _line_suffix(self) -> str:
         if self.extra_text is not None:
-            return f"{line} {self.extra_text}" if self.extra_text else line
-        return " ".join([line, *(shlex.quote(arg) for arg in self.extra_args)])
+            return f" {self.extra_text}" if self.extra_text else ""
+        return "".join(f" {shlex.quote(arg)}" for arg in self.extra_args)
 
 
 def train_command(options: LaunchOptions, cwd: Path, run_mode: bool) -> TrainCommand:

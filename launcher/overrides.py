@@ -22,6 +22,7 @@ a value: ``train.seed=tag(name:seed,hidename,choice(1,2))``.
 An untagged sweep (``train.seed=1,2,3``) is its own group, named after the last
 part of its key (``seed``).
 """
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Hashable, Set, Tuple
 
@@ -131,3 +132,10 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain_value(v) for k, v in value.items()}
     return value
+
+
+def hydra_quote(text: str) -> str:
+    """``text`` as a single-quoted value of Hydra's override grammar, read back verbatim:
+    quotes escaped, and a run of backslashes before a quote or the end doubled."""
+    escaped = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, text).replace("'", "\\'")
+    return f"'{escaped}'"

@@ -46,14 +46,14 @@ def prepare_runs(
     names = RunNames(plan, options)
     render = ConfigRenderer(plan).text if (writer is not None or visit is not None) else None
     count = 0
-    config_dir = str(options.config_dir)  # str joins: pathlib costs more than rendering here
+    config_dir = os.path.join(str(options.config_dir), "")  # str joins: pathlib costs more than rendering here
     for index, (name, choice) in enumerate(plan.runs()):
         names.add(name, choice)
         count += 1
         if render is None:
             continue
         file_name = f"{name}.json"
-        run = RunFiles(index, name, choice, os.path.join(config_dir, file_name), render(name, choice))
+        run = RunFiles(index, name, choice, config_dir + file_name, render(name, choice))
         if visit is not None:
             visit(run)
         if writer is not None:

@@ -9,7 +9,6 @@ only its run name. Rows live in memory, small; jobs report through their own fil
 few seconds, records it ``interrupted`` and exits 130/143; a re-run resumes.
 """
 import os
-import re
 import shutil
 import signal
 import sys
@@ -27,6 +26,7 @@ from launcher.files import NewFolders, check_writable
 from launcher.interrupts import Interrupts, SweepInterrupted
 from launcher.locks import Locks, holder_note
 from launcher.options import LaunchOptions, TrainCommand, train_command
+from launcher.overrides import hydra_quote
 from launcher.prepare import RunFiles, write_runs
 from launcher.robomimic_paths import output_dir_setting, resolve_output_root
 from launcher.run_mode import gpus as gpu_slots
@@ -70,12 +70,6 @@ class HydraJobs:
     slim_jobs: Callable[[], None] = lambda: None  # makes jobs compose only what they need
     # Fits a queue launcher's request to the runs: (launch.timeout_min, most train.num_data_workers).
     fit_launcher: Callable[[Optional[float], int], None] = lambda timeout_min, data_workers: None
-
-
-def hydra_quote(text: str) -> str:
-    """``text`` as a quoted value of Hydra's override grammar, read back verbatim."""
-    escaped = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, text).replace("'", "\\'")
-    return f"'{escaped}'"
 
 
 def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> List[List[Row]]:

@@ -126,3 +126,27 @@ def test_run_sh_runs_from_a_shell_without_the_environment(tmp_path):
     # robomimic sends its output to each run's log.txt once training starts.
     runs = [logs.read_log(str(p)) for p in (tmp_path / "trained").glob("*/*/logs/log.txt")]
     assert len(runs) == 2 and all(run.finished for run in runs)
+
+
+def test_a_two_seed_sweep_through_the_launcher_reports_what_robomimic_logged(tmp_path):
+    """launch.mode=run ends with the report; its numbers are robomimic's own, log and TensorBoard."""
+    import csv
+    import struct
+
+    from launcher.report import tfevents
+    from tests.test_report import expected_metrics, logged_in_text
+
+    proc = app(tmp_path, "sd", "train.num_epochs=2", "train.seed=1,2",
+               "algo.optim_params.policy.learning_rate.initial=tag(name:lr,choice(1e-3,1e-4))")
+    assert "Best 4 of 4 runs by valid_loss_best (lower is better)" in proc.stdout
+    table = {r["run"]: r for r in csv.DictReader(open(tmp_path / "sd" / "results.csv", newline=""))}
+    by_config = list(csv.DictReader(open(tmp_path / "sd" / "results_by_config.csv", newline="")))
+    assert len(table) == 4 and [r["n_runs"] for r in by_config] == ["2", "2"]
+    f32 = lambda x: struct.unpack("<f", struct.pack("<f", x))[0]  # noqa: E731  (TensorBoard keeps float32)
+    for row in manifest(tmp_path, "sd").itertuples():
+        got = table[row.name]
+        expected = expected_metrics(logged_in_text((Path(row.output_dir) / "logs" / "log.txt").read_text()))
+        assert {k: float(got[k]) for k in expected} == expected
+        board = tfevents.read_logdir(str(Path(row.output_dir) / "logs" / "tb"))
+        assert f32(float(got["valid_loss_best"])) == min(board["Valid/Loss"].values())
+        assert f32(float(got["train_loss_last"])) == board["Train/Loss"][2]
