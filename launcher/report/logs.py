@@ -143,8 +143,11 @@ def parse_log(text: str) -> RunLog:
     finished, error = False, None
     i = 0
     while i < len(lines):
-        line = _visible(lines[i])
+        raw = lines[i]
         i += 1
+        if "Epoch" not in raw and "run" not in raw:
+            continue  # most lines (the config dump, checkpoint notes): a substring test, no regex
+        line = _visible(raw)
         if line.endswith(FAILURE_LINE):
             error = "\n".join(lines[i:]).strip()
             break
