@@ -1,10 +1,12 @@
 """Nothing lost, nothing half-written: existing files, failures mid-way, full and read-only disks."""
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -104,36 +106,32 @@ def test_a_kill_during_a_big_emission_leaves_only_hidden_staging_which_the_next_
     assert sorted(f.name for f in (tmp_path / "sd").iterdir()) == ["configs", "run.sh"]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 256 KiB tmpfs, where the machine lets us mount one."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+@contextlib.contextmanager
+def tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted at ``folder`` for the ``with`` block, where the machine lets us mount one."""
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                                            capture_output=True).returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=True)
+        pytest.skip(f"mounting a tmpfs ({options}) needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
-def test_a_full_disk_is_a_message_and_leaves_nothing(small_disk, tmp_path):
+def test_a_full_disk_is_a_message_and_leaves_nothing(tmp_path):
     params = [p("train.seed", "seed", 0, list(range(100)))]  # 100 configs of ~6 KB: 600 KB
-    with pytest.raises(SweepError) as err:
-        write(tmp_path, params=params, config_dir=str(small_disk / "configs"), script_file=str(small_disk / "run.sh"))
-    message = str(err.value)
-    assert "No space left on device" in message and "free some space" in message
-    assert str(small_disk) in message
-    assert list(small_disk.iterdir()) == [], "no partial config, script or temporary file may stay"
+    with tmpfs(tmp_path / "disk", "size=256k") as small_disk:
+        with pytest.raises(SweepError) as err:
+            write(tmp_path, params=params, config_dir=str(small_disk / "configs"),
+                  script_file=str(small_disk / "run.sh"))
+        message = str(err.value)
+        assert "No space left on device" in message and "free some space" in message
+        assert str(small_disk) in message
+        assert list(small_disk.iterdir()) == [], "no partial config, script or temporary file may stay"
 
 
 def test_a_read_only_folder_is_a_message(tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("mounting a read-only tmpfs needs root")
-    try:
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
         with pytest.raises(SweepError, match="launch.config_dir: cannot write to .*ro/out: Read-only file system"):
             write(tmp_path, config_dir=str(folder / "out" / "configs"))
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
