@@ -226,13 +226,12 @@ class Launch:
         """A running job whose launcher gave up on its batch: wait for its outcome, or for it
         to be gone (its process, on this machine; its record going stale, elsewhere)."""
         record_file = progress.launch.run_file(row.name)
-        job = row.job or {}
-        local = job.get("host") == this_host() and job.get("job_pid")
+        job_pid = _on_this_host(row, "job_pid")
         while row.status not in FINAL:
             progress.poll()
             if row.status in FINAL:
                 return
-            if local and not alive(int(job["job_pid"])):
+            if job_pid is not None and not alive(job_pid):
                 gone = "its job ended without recording an outcome"
             else:
                 try:
@@ -325,10 +324,14 @@ def _may_still_record(row: Row) -> bool:
     """A running row whose job may still write its outcome: one elsewhere, or alive here."""
     if row.status != RUNNING:
         return False
+    job_pid = _on_this_host(row, "job_pid")
+    return job_pid is None or (alive(job_pid) and job_pid != os.getpid())
+
+
+def _on_this_host(row: Row, key: str) -> Optional[int]:
+    """A process id a running job recorded (``job_pid``, ``pgid``), if it runs on this machine."""
     job = row.job or {}
-    if job.get("host") != this_host() or not job.get("job_pid"):
-        return True
-    return alive(int(job["job_pid"])) and int(job["job_pid"]) != os.getpid()
+    return int(job[key]) if job.get(key) and job.get("host") == this_host() else None
 
 
 def _job_outcome(result: Any) -> Any:
@@ -353,12 +356,11 @@ def _one_line(error: Optional[BaseException]) -> str:
 def stop_trainings(launch: LaunchDir, rows: List[Row], sig: int = signal.SIGTERM) -> None:
     """Ask every job to stop, and signal the trainings running on this machine directly."""
     launch.request_stop()
-    host = this_host()
     for row in rows:
-        job = row.job or {}
-        if row.status == RUNNING and job.get("host") == host and job.get("pgid"):
+        pgid = _on_this_host(row, "pgid")
+        if row.status == RUNNING and pgid is not None:
             try:
-                os.killpg(int(job["pgid"]), sig)
+                os.killpg(pgid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
 

@@ -73,18 +73,13 @@ class Progress:
             self._active.pop(row.name, None)
         self.changed = True
 
-    def poll(self) -> bool:
-        """Take in new records of the runs in flight; whether anything changed."""
-        changed = False
+    def poll(self) -> None:
+        """Take in new records of the runs in flight."""
         with self._lock:
             for row in list(self._active.values()):
                 record = read_json(self.launch.run_file(row.name))
-                if record is None or record.get("status") not in STATUSES:
-                    continue
-                if record["status"] != row.status or row.status == RUNNING and row.job is None:
+                if record is not None and record.get("status") in STATUSES and record["status"] != row.status:
                     self._apply(row, record)
-                    changed = True
-        return changed
 
     def in_flight(self) -> List[Row]:
         with self._lock:
