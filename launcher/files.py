@@ -280,7 +280,10 @@ class SweepWriter:
     def script_write(self, text: str) -> None:
         assert self._script is not None
         self._script_hash.update(text.encode())
-        self._guard(lambda: self._script.write(text), self._script_tmp)
+        try:  # once per run: no closure in the hot path
+            self._script.write(text)
+        except OSError as e:
+            raise os_error(self._script_tmp, e, "write") from None
 
     def _read(self, path: Path) -> Optional[bytes]:
         try:
