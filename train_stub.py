@@ -7,7 +7,7 @@ report) in seconds on any machine. So the stub takes robomimic 0.3.0's command l
 is as strict, and writes what robomimic writes, with synthetic numbers:
 
 * the JSON is merged into the algorithm's defaults under robomimic's key lock
-  (launcher/core/robomimic_schema.json): unknown keys fail, values are not
+  (launcher/robomimic/schemas/): unknown keys fail, values are not
   type-checked (robomimic does not either), and robomimic's dataset-split asserts
   apply;
 * output goes to ``<train.output_dir>/<experiment.name>/<YYYYmmddHHMMSS>/``
@@ -44,8 +44,8 @@ import time
 import zlib
 from typing import Any, Dict, List, Optional, Tuple
 
-from launcher.core.schema import Schema
-from launcher.report.tfevents import EventWriter
+from launcher.robomimic.schema import Schema
+from launcher.robomimic.tfevents import EventWriter
 
 Config = Dict[str, Any]
 Metrics = Dict[str, float]

@@ -6,7 +6,8 @@
 """
 from typing import Any
 
-__all__ = ["ConfigGenerator"]
+__all__ = ["ConfigGenerator", "__version__"]
+__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

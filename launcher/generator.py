@@ -25,10 +25,11 @@ from typing import Any, Dict, Hashable, List, Optional
 
 from launcher.core.document import base_run_name
 from launcher.core.errors import SweepError
-from launcher.robomimic_paths import robomimic_package
 from launcher.core.params import Param, param_values
 from launcher.core.plan import SweepPlan
-from launcher.options import LaunchOptions, TrainCommand
+from launcher.request.launch_options import LaunchOptions
+from launcher.robomimic.paths import installed_train_script
+from launcher.robomimic.train_command import TrainCommand
 
 # Where robomimic puts the script when no script_file is given (it does not create ~/tmp).
 DEFAULT_SCRIPT_FILE = os.path.join("~", "tmp/tmpp.sh")
@@ -42,13 +43,6 @@ def _require(ok: bool, message: str) -> None:
 def _optional_str(value: Any, what: str) -> None:
     _require(value is None or isinstance(value, str),
              f"ConfigGenerator: {what} must be a string or None, got {value!r}")
-
-
-def robomimic_train_script() -> Optional[str]:
-    """``<robomimic package>/scripts/train.py`` as master's script lines name it, found
-    without importing robomimic; None when robomimic is not installed."""
-    package = robomimic_package()
-    return None if package is None else f"{package}/scripts/train.py"
 
 
 def check_extra_flags(extra_flags: Any) -> None:
@@ -144,7 +138,7 @@ class ConfigGenerator:
 
     def plan(self, override_base_name: bool = False) -> SweepPlan:
         """The checked sweep: the base JSON read and checked, every key and value too."""
-        from launcher.plan import base_and_schema, check_params
+        from launcher.request.planning import base_and_schema, check_params
 
         params = self.params()
         base, schema = base_and_schema(self.base_config_file, what="base_config_file")
@@ -173,7 +167,7 @@ class ConfigGenerator:
 
     def check(self, override_base_name: bool = False) -> SweepPlan:
         """Every check ``generate()`` makes (run names included), writing nothing."""
-        from launcher.prepare import prepare_runs
+        from launcher.output.each_run import prepare_runs
 
         plan = self.plan(bool(override_base_name))
         prepare_runs(plan, self._options())
@@ -202,9 +196,9 @@ class ConfigGenerator:
 
     def _write(self, plan: SweepPlan, script_line: ScriptLine) -> List[str]:
         """Every JSON and the script, staged and put in place together; the script's lines."""
-        from launcher.files import NewFolders
-        from launcher.locks import Locks, holder_note
-        from launcher.prepare import write_runs
+        from launcher.output.each_run import write_runs
+        from launcher.output.locks import Locks, holder_note
+        from launcher.output.staging import NewFolders
 
         config_dir = self.config_dir()
         options = self._options()
@@ -239,7 +233,7 @@ class ConfigGenerator:
 
     def _base_experiment_name(self) -> Any:
         from launcher.core.keys import get_value
-        from launcher.plan import load_base_json
+        from launcher.request.planning import load_base_json
 
         try:
             return get_value(load_base_json(self.base_config_file, "base_config_file"), "experiment.name")
@@ -301,9 +295,9 @@ _warned = []
 def _train_script_for_lines() -> str:
     """master's ``<robomimic>/scripts/train.py``; without robomimic installed, robomimic
     0.3.0's plain ``train.py`` (run the script from robomimic/scripts), said once on stderr."""
-    script = robomimic_train_script()
+    script = installed_train_script()  # found without importing robomimic
     if script is not None:
-        return script
+        return str(script)
     if not _warned:
         _warned.append(True)
         print("ConfigGenerator: robomimic is not installed in this Python, so the script calls "

@@ -169,7 +169,7 @@ def hydra_value(text: str) -> str:
     target = text.replace("${", "\\${")  # what OmegaConf then reads as the plain text
     if _reads_back(target, target):
         return target
-    from launcher.overrides import hydra_quote
+    from launcher.request.overrides import hydra_quote
 
     return hydra_quote(target)
 
@@ -212,7 +212,7 @@ def run_command(generated: Generated, out: str) -> List[str]:
 
 
 def _base_algo(generator: ConfigGenerator) -> Any:
-    from launcher.plan import load_base_json
+    from launcher.request.planning import load_base_json
 
     return load_base_json(generator.base_config_file, "base_config_file").get("algo_name")
 

@@ -8,15 +8,14 @@ import os
 import sys
 from typing import Any, Dict, Hashable, List
 
-from launcher.app_config import SweepRequest
 from launcher.core.params import group_sizes, show_value
 from launcher.core.plan import SweepPlan
-from launcher.files import NewFolders
-from launcher.interrupts import Interrupts, SweepInterrupted
-from launcher.locks import Locks, holder_note
-from launcher.options import train_command
-from launcher.plan import make_plan
-from launcher.prepare import prepare_runs, write_runs
+from launcher.output.each_run import prepare_runs, write_runs
+from launcher.output.interrupts import Interrupts, SweepInterrupted
+from launcher.output.locks import Locks, holder_note
+from launcher.output.staging import NewFolders
+from launcher.request.hydra_config import SweepRequest
+from launcher.request.planning import make_plan
 
 
 def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
@@ -68,7 +67,7 @@ def _print_runs(plan: SweepPlan, count: int) -> None:
 
 def write_script(plan: Any, request: SweepRequest, sweep_dir: Any) -> None:
     options = request.options
-    command = train_command(options, request.cwd, run_mode=False)
+    command = options.train_command(request.cwd, run_mode=False)
     try:
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(sweep_dir)) as locks:
             count = write_runs(plan, options, command, locks, folders, interrupts)

@@ -1,8 +1,9 @@
 """The Hydra app: ``python launcher/run.py sweep=NAME [overrides]`` (``-m`` is implied).
 
-The primary config (conf/config.yaml) selects our sweeper and multirun mode, so
-every invocation expands the grouped sweep; see README.md. In run mode, Hydra's
-launcher calls :func:`task` once per run, with ``launch.run=<run name>``.
+The same app is ``python -m launcher`` (:mod:`launcher.__main__`). The primary config
+(conf/config.yaml) selects our sweeper and multirun mode, so every invocation expands
+the grouped sweep; see README.md. In run mode, Hydra's launcher calls :func:`task`
+once per run, with ``launch.run=<run name>``.
 
 Two mistakes happen before Hydra hands control to the sweeper, where Hydra would
 answer with a traceback: a sweep file that is not valid YAML, and Hydra's own
@@ -10,13 +11,27 @@ flags combined (``-m --cfg job``). :func:`check_command_line` answers those firs
 """
 import sys
 from pathlib import Path
-from typing import List, Optional
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+HERE = Path(__file__).resolve().parent
+if not __package__:
+    # `python launcher/run.py` in a checkout puts this folder first on sys.path. It holds
+    # launcher/robomimic/, which must not hide the real robomimic; the checkout's root
+    # goes there instead, so `import launcher` is this checkout's.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+    sys.path.insert(0, str(HERE.parent))
 
-CONF = Path(__file__).resolve().parent.parent / "conf"
+from typing import List, Optional  # noqa: E402
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
+
+from launcher.request.launch_options import register_launch_schema  # noqa: E402
+
+# The config folder: conf/ beside launcher/ in a checkout, launcher/conf in an installed wheel.
+CONF = HERE / "conf" if (HERE / "conf" / "config.yaml").is_file() else HERE.parent / "conf"
+
+register_launch_schema()
 
 
 def task(cfg: DictConfig) -> dict:
@@ -33,8 +48,8 @@ def task(cfg: DictConfig) -> dict:
     return run_job(run, Path(HydraConfig.get().runtime.output_dir))
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> dict:
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="config")
+def hydra_app(cfg: DictConfig) -> dict:
     return task(cfg)
 
 
@@ -83,7 +98,8 @@ _MODE_FLAGS = {"-m", "--multirun", "-r", "--run", "-c", "--cfg", "-i", "--info",
                "--hydra-help", "-sc", "--shell-completion", "--version"}
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The command line of launcher/run.py, ``python -m launcher`` and ``robomimic-sweep``."""
     message = check_command_line(sys.argv[1:])
     if message:
         print(f"Error: {message}", file=sys.stderr)
@@ -92,4 +108,8 @@ if __name__ == "__main__":
         # -m is implied (conf/config.yaml also says hydra.mode: MULTIRUN, but Hydra reads that only
         # from a config it could compose; a bad override would drop it back to a single run).
         sys.argv.insert(1, "-m")
+    hydra_app()
+
+
+if __name__ == "__main__":
     main()

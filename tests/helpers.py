@@ -115,11 +115,11 @@ def make_request(
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from launcher.app_config import SweepRequest
     from launcher.core.keys import set_value
-    from launcher.core.schema import Schema
-    from launcher.options import LaunchOptions
-    from launcher.overrides import fixed_override, param_from_override
+    from launcher.request.hydra_config import SweepRequest
+    from launcher.request.launch_options import LaunchOptions
+    from launcher.request.overrides import fixed_override, param_from_override
+    from launcher.robomimic.schema import Schema
 
     parser = OverridesParser.create()
     robomimic = json.loads(json.dumps(Schema.for_algo(algo, "test").defaults))

@@ -13,7 +13,7 @@ import pytest
 
 from launcher.core.errors import SweepError
 from launcher.modes import write_script
-from launcher.plan import make_plan
+from launcher.request.planning import make_plan
 from launcher.run_mode.launch import HydraJobs, launch_sweep
 from tests.helpers import REPO, make_request, robomimic_default, run_app_failing
 

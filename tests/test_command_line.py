@@ -5,8 +5,8 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from launcher.core.errors import SweepError
-from launcher.overrides import param_from_override
 from launcher.core.params import Param
+from launcher.request.overrides import param_from_override
 from tests.helpers import config_files, emit_ours, run_app, script_lines
 
 # The seed sweep written as overrides alone.

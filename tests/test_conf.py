@@ -4,9 +4,9 @@ import json
 import pytest
 from hydra import compose, initialize_config_dir
 
-from launcher.app_config import robomimic_section
-from tools.refresh_conf import ALGORITHMS, generate
+from launcher.request.hydra_config import robomimic_section
 from tests.helpers import REPO, robomimic_default
+from tools.refresh_conf import ALGORITHMS, generate
 
 
 def composed(algo: str):

@@ -11,9 +11,9 @@ from typing import Iterator
 import pytest
 
 from launcher.core.errors import SweepError
-from launcher.files import TMP_PREFIX, short_hash
 from launcher.modes import write_script
-from launcher.plan import make_plan
+from launcher.output.staging import TMP_PREFIX, short_hash
+from launcher.request.planning import make_plan
 from tests.helpers import RUN_PY, make_request
 
 

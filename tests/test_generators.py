@@ -30,15 +30,16 @@ from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
 from launcher.core.params import param_from_entry
-from launcher.generator import ConfigGenerator, robomimic_train_script, sweep_yaml
+from launcher.generator import ConfigGenerator, sweep_yaml
 from launcher.modes import write_script
-from launcher.plan import make_plan
+from launcher.request.planning import make_plan
+from launcher.robomimic.paths import installed_train_script
 from tests.helpers import make_request
 from tools.generator_oracles import make_base
 
 DATA = Path(__file__).parent / "data"
 CASES = {case["id"]: case for case in json.loads((DATA / "generator_cases.json").read_text())}
-TRAIN_PY = robomimic_train_script()
+TRAIN_PY = str(installed_train_script())
 ROBOMIMIC_DIR = TRAIN_PY[: -len("/scripts/train.py")]
 
 # The option comes from the other generator, which has its own oracle for it.
@@ -407,7 +408,7 @@ def test_without_robomimic_installed_the_script_calls_plain_train_py(run_dir, ca
     robomimic 0.3.0's line and say so once."""
     import launcher.generator as generator
 
-    monkeypatch.setattr(generator, "robomimic_train_script", lambda: None)
+    monkeypatch.setattr(generator, "installed_train_script", lambda: None)
     monkeypatch.setattr(generator, "_warned", [])
     write_case_base(run_dir, CASES["basic_two_groups"])
     ours = ConfigGenerator("base.json", script_file="run.sh", generated_config_dir="configs")

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from launcher.core.errors import SweepError
-from launcher.locks import CLAIMS_DIR, Locks, holder_note
 from launcher.modes import write_script
-from launcher.plan import make_plan
+from launcher.output.locks import CLAIMS_DIR, Locks, holder_note
+from launcher.request.planning import make_plan
 from tests.helpers import REPO, RUN_PY, make_request
 
 

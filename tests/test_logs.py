@@ -1,4 +1,4 @@
-"""launcher/report/logs.py reads robomimic's log.txt and TensorBoard files into per-epoch
+"""launcher/robomimic/logs.py reads robomimic's log.txt and TensorBoard files into per-epoch
 metrics, survives half-written logs, and names a failed run's error.
 
 The log texts below are copied from real robomimic 0.3.0 runs on the demo dataset
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from launcher.report import logs
-from launcher.report.logs import Epoch, parse_log, robomimic_error
+from launcher.robomimic import logs
+from launcher.robomimic.logs import Epoch, parse_log, robomimic_error
 from tests.test_train_stub import run_dir_of, stub_in_process
 
 # Real robomimic 0.3.0: bc, validation on, epoch_every_n_steps=10 (epoch 2 shortened).

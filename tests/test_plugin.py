@@ -41,7 +41,7 @@ def test_the_stub_and_the_core_do_not_import_hydra():
     from tests.helpers import REPO
 
     code = ("import sys, runpy; sys.argv = ['train_stub.py', '--help']\n"
-            "import launcher.core.plan, launcher.core.render, launcher.core.schema\n"
+            "import launcher.core.plan, launcher.core.render, launcher.robomimic.schema\n"
             "try:\n    runpy.run_path('train_stub.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'hydra', 'omegaconf', 'numpy', 'torch'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout

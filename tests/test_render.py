@@ -3,10 +3,10 @@ import dataclasses
 
 import pytest
 
-from launcher.core.plan import SweepPlan
-from launcher.core.render import ConfigRenderer, template_applies
 from launcher.core.document import config_json
 from launcher.core.params import Exclusion, Param, param_from_entry
+from launcher.core.plan import SweepPlan
+from launcher.core.render import ConfigRenderer, template_applies
 from tests.helpers import robomimic_default
 from tests.test_parity import AWKWARD_SWEEP, OBS_SWEEP, SEED_SWEEP
 

@@ -25,10 +25,10 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 import pytest
 
 import train_stub
-from launcher.report import tfevents
 from launcher.report.__main__ import main as report_main
-from launcher.report.build import format_top, read_report, write_report
 from launcher.report.plots import short_names
+from launcher.report.write import format_top, read_report, write_report
+from launcher.robomimic import tfevents
 from tests.helpers import REPO
 
 DEMO = REPO / "launcher" / "demo" / "tiny_lift_low_dim.hdf5"
@@ -379,7 +379,7 @@ def test_plots_are_pngs_that_open(written):
 def test_a_rewrite_replaces_the_folders_whole_and_leaves_no_temporary_files(written, monkeypatch):
     (written.folder / "plots" / "stale.png").write_bytes(b"old")
     (written.folder / ".rmsweep-report-999999999-plots").mkdir()  # a killed report's (no such pid)
-    monkeypatch.setattr("launcher.report.build._draw", lambda path, report: [])
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
     write_report(str(written.folder))
     assert list((written.folder / "plots").iterdir()) == []
     assert not [p for p in written.folder.iterdir() if p.name.startswith(".rmsweep")]
@@ -467,7 +467,7 @@ def test_cli_prints_the_top_rows(built, tmp_path, capsys, monkeypatch):
 
     copy = tmp_path / "sd"
     shutil.copytree(built.folder, copy, ignore=shutil.ignore_patterns("results*", "plots", "tensorboard"))
-    monkeypatch.setattr("launcher.report.build._draw", lambda path, report: [])
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
     assert report_main([str(copy), "--metric", "valid_loss_best", "--top", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     best = ranked_by_hand(built.expected, "valid_loss_best", higher=False)[:2]
@@ -477,7 +477,7 @@ def test_cli_prints_the_top_rows(built, tmp_path, capsys, monkeypatch):
 
 def test_importing_the_package_imports_nothing_and_reading_needs_no_matplotlib(built):
     code = ("import sys, launcher.report; a = set(sys.modules); "
-            f"from launcher.report.build import read_report; read_report({str(built.folder)!r}); "
+            f"from launcher.report.write import read_report; read_report({str(built.folder)!r}); "
             "print(sorted(m for m in a if m.startswith(('launcher.report.', 'matplotlib', 'launcher.run_mode')))); "
             "print('matplotlib' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
@@ -530,7 +530,7 @@ def test_after_run_prints_the_top_rows(built, tmp_path, capsys, monkeypatch):
 
     copy = tmp_path / "sd"
     shutil.copytree(built.folder, copy, ignore=shutil.ignore_patterns("results*", "plots", "tensorboard"))
-    monkeypatch.setattr("launcher.report.build._draw", lambda path, report: [])
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
     report = after_run(str(copy), top=2)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"Best 2 of {len(RUNS)} runs by success_rate_best (higher is better):"

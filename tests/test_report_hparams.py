@@ -13,8 +13,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from launcher.report import hparams, tfevents
-from launcher.report.build import write_report
+from launcher.report import hparams
+from launcher.report.write import write_report
+from launcher.robomimic import tfevents
 from tests.test_report import LR, SEED, stub_config, train
 
 # tensorboard 2.21: summary_v2.hparams_pb({"lr": 0.0, "train.seed": 2, "algo.actor_layer_dims": "[1024, 1024]",
@@ -84,7 +85,7 @@ def board(tmp_path_factory) -> Path:
                      "output_dir": str(run_dir) if run_dir else None})
     (sweep / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("launcher.report.build._draw", lambda path, report: [])
+        patch.setattr("launcher.report.write._draw", lambda path, report: [])
         write_report(str(sweep))
     return sweep
 

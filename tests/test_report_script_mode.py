@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from launcher.report.build import write_report
+from launcher.report.write import write_report
 from tests.test_report import LR, SEED, cut_after, expected_metrics, logged_in_text, stub_config, train
 
 # In run.sh's order, which is not the file names' order.
@@ -68,7 +68,7 @@ def script_sweep(tmp_path_factory):
         expected[name] = make_run(name, how, config, root)
     (sweep / "run.sh").write_text("\n".join(lines) + "\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("launcher.report.build._draw", lambda path, report: [])
+        patch.setattr("launcher.report.write._draw", lambda path, report: [])
         write_report(str(sweep))
     return sweep, expected
 
@@ -114,7 +114,7 @@ def test_a_relative_output_dir_is_taken_from_the_working_directory(tmp_path, mon
         config = script_config(f"rel_seed_{seed}", 1e-3, seed, Path("trained"))
         (sweep / "configs" / f"rel_seed_{seed}.json").write_text(json.dumps(config))
         train(config, tmp_path)
-    monkeypatch.setattr("launcher.report.build._draw", lambda path, report: [])
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
     write_report(str(sweep))
     table = rows(sweep)
     assert [(r["run"], r["status"], r[SEED]) for r in table] == [("rel_seed_1", "succeeded", "1"),
@@ -130,7 +130,7 @@ def test_a_run_without_log_txt_is_read_from_tensorboard_but_not_called_finished(
         config["experiment"]["logging"] = {"terminal_output_to_txt": False}
         (sweep / "configs" / f"tb_seed_{seed}.json").write_text(json.dumps(config))
         train(config, tmp_path)
-    monkeypatch.setattr("launcher.report.build._draw", lambda path, report: [])
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
     write_report(str(sweep))
     table = rows(sweep)
     assert [(r["status"], r["epochs"]) for r in table] == [("unknown", "6"), ("unknown", "6")]

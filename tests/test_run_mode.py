@@ -9,10 +9,11 @@ from typing import List
 import pandas as pd
 import pytest
 
-from launcher.options import robomimic_train_script
+from launcher.core.status import Status
+from launcher.robomimic.train_command import robomimic_train_script
 from launcher.run_mode.launch import print_summary
 from launcher.run_mode.progress import Progress
-from launcher.run_mode.state import SUCCEEDED, LaunchDir, Row
+from launcher.run_mode.state import LaunchDir, Row
 from tests.helpers import REPO, config_files, emit_ours, run_app, run_app_failing
 
 DATA = Path(__file__).parent / "data"
@@ -144,7 +145,7 @@ def _rows(n: int, status: str) -> List[Row]:
 
 @pytest.mark.parametrize("n", [3, 51])
 def test_summary_of_a_clean_sweep(tmp_path, capsys, n):
-    rows = _rows(n, SUCCEEDED)
+    rows = _rows(n, Status.SUCCEEDED)
     print_summary(rows, Progress(rows, LaunchDir(tmp_path), save=lambda: None), tmp_path / "m.jsonl", tmp_path)
     out = capsys.readouterr().out
     if n <= 50:

@@ -4,8 +4,8 @@ from typing import Any, List
 
 import pytest
 
-from launcher.core.errors import SweepError
 from launcher.core.document import build_run_config, config_json
+from launcher.core.errors import SweepError
 from launcher.core.params import Param, add_param, expand_groups, hp_meta, run_name
 
 
@@ -117,7 +117,7 @@ def test_partial_base_without_logging_is_not_given_one():
 # -- the sweep file's fields beyond 0.3.0's add_param ---------------------------------------
 
 def plan_of(tmp_path, sweep_file, **launch):
-    from launcher.plan import make_plan
+    from launcher.request.planning import make_plan
     from tests.helpers import make_request
 
     launch.setdefault("wandb_proj_name", None)
@@ -249,7 +249,7 @@ def test_prepend_in_a_sweep_file_moves_the_param_and_its_group_first(tmp_path):
     pytest.param("proj", "proj", id="a-name"),
 ])
 def test_launch_wandb_proj_name_takes_a_name_null_or_false(tmp_path, value, parsed):
-    from launcher.options import LaunchOptions
+    from launcher.request.launch_options import LaunchOptions
 
     options = {"mode": "script", "config_dir": "c", "script_file": "s.sh", "train_script": "train.py",
                "wandb_proj_name": value}
@@ -258,7 +258,7 @@ def test_launch_wandb_proj_name_takes_a_name_null_or_false(tmp_path, value, pars
 
 
 def test_launch_wandb_proj_name_that_is_a_number_is_refused(tmp_path):
-    from launcher.options import LaunchOptions
+    from launcher.request.launch_options import LaunchOptions
 
     options = {"mode": "script", "config_dir": "c", "script_file": "s.sh", "train_script": "train.py",
                "wandb_proj_name": 123}

@@ -1,4 +1,4 @@
-"""launcher/report/tfevents.py writes files TensorBoard reads, and reads what TensorBoard's
+"""launcher/robomimic/tfevents.py writes files TensorBoard reads, and reads what TensorBoard's
 writers write, including half-written and damaged files.
 
 The expected values come from outside the code under test: the CRC-32C check values of
@@ -12,8 +12,8 @@ from typing import List
 
 import pytest
 
-from launcher.report import tfevents
-from launcher.report.tfevents import EventWriter, read_scalars
+from launcher.robomimic import tfevents
+from launcher.robomimic.tfevents import EventWriter, read_scalars
 
 # RFC 3720 (iSCSI), B.4: CRC-32C test vectors; and the classic "123456789" check value.
 CRC_VECTORS = {

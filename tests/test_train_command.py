@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from launcher.modes import write_script
-from launcher.options import robomimic_train_script
-from launcher.plan import make_plan
+from launcher.request.planning import make_plan
+from launcher.robomimic.train_command import robomimic_train_script
 from tests.helpers import make_request
 
 SEEDS = [{"key": "train.seed", "name": "seed", "group": 0, "values": [1, 2]}]

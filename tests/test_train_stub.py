@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 import train_stub
-from launcher.report import logs, tfevents
+from launcher.robomimic import logs, tfevents
 from tests.helpers import REPO, robomimic_default
 
 STUB = str(REPO / "train_stub.py")

@@ -88,8 +88,8 @@ def timed(cmd: Sequence[str], cwd: Path) -> Tuple[float, float]:
 
 
 def write_inputs(work: Path, runs: int) -> Tuple[Path, Path, List[Dict[str, Any]]]:
-    from robomimic.config import config_factory
     from omegaconf import OmegaConf
+    from robomimic.config import config_factory
 
     base = json.loads(config_factory("bc").dump())
     base["experiment"]["name"] = "bench"
@@ -310,7 +310,7 @@ def bench_report(work: Path, runs: int = 1000) -> Dict[str, float]:
     ``python -m launcher.report`` (reading, tables, plots, TensorBoard, start-up included)."""
     sweep_dir = _report_sweep(work / "report", runs)
     sys.path.insert(0, str(REPO))
-    from launcher.report.build import read_report
+    from launcher.report.write import read_report
 
     start = time.perf_counter()
     report = read_report(str(sweep_dir))
@@ -329,7 +329,7 @@ def _report_sweep(folder: Path, runs: int) -> Path:
 
     sys.path.insert(0, str(REPO))
     import train_stub
-    from launcher.core.schema import Schema
+    from launcher.robomimic.schema import Schema
 
     dataset = folder / "demo.hdf5"
     folder.mkdir(parents=True)

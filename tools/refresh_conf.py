@@ -11,7 +11,7 @@ can add keys but never remove or reorder them. ``conf/robomimic/layout.yaml``
 fixes the top-level key order. tests/test_conf.py holds the result against
 robomimic, key order included.
 
-``launcher/robomimic_schema.json`` keeps each algorithm's defaults with the
+``launcher/robomimic/schemas/0.3.0.json`` keeps each algorithm's defaults with the
 sub-configs robomimic leaves open to new keys, for validation.
 """
 import argparse
@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from omegaconf import OmegaConf
 
-from launcher.core.schema import SCHEMA_FILE
+from launcher.robomimic.schema import SCHEMA_FILE
 
 ALGORITHMS = ("bc", "bcq", "cql", "gl", "hbc", "iql", "iris", "td3_bc")
 REFERENCE = "bc"
@@ -95,7 +95,7 @@ def to_yaml(content: Dict[str, Any]) -> str:
 
 
 def generate_schema(path: Path) -> Path:
-    """launcher/robomimic_schema.json: each algorithm's defaults and open sub-configs."""
+    """launcher/robomimic/schemas/0.3.0.json: each algorithm's defaults and open sub-configs."""
     schema = {
         algo: {"defaults": robomimic_defaults(algo), "open": robomimic_open_paths(algo)}
         for algo in ALGORITHMS

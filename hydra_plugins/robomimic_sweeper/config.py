@@ -1,18 +1,20 @@
-"""Typed configs of the robomimic sweeper, registered in Hydra's ConfigStore.
+"""Typed configs of the robomimic sweeper's plugins, registered in Hydra's ConfigStore.
 
 * ``hydra/sweeper=robomimic`` (conf/config.yaml selects it): the sweeper itself.
-* ``robomimic_launch`` (in conf/config.yaml's defaults): the app's ``launch`` section,
-  so a mistyped option or value fails at composition with Hydra's message
-  (``Key 'tmeout_min' not in 'LaunchConf'``).
+* ``hydra/launcher=robomimic_slurm``: Hydra's submitit SLURM launcher with defaults
+  that fit a robomimic run.
 
 Hydra imports every module of ``hydra_plugins`` to discover plugins, so this one
-imports nothing but dataclasses and the ConfigStore.
+imports only dataclasses, the ConfigStore and the submitit launcher's config that it
+extends (which discovery imports anyway). The app's own ``launch`` section is the
+app's business: :mod:`launcher.request.launch_options` defines and registers it.
 """
 import os
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from hydra.core.config_store import ConfigStore
+
 from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
 
 
@@ -23,46 +25,6 @@ class RobomimicSweeperConf:
     # holds every job's config (about 0.3 MB) until its batch ends; a parallel launcher
     # waits for a batch's slowest run before starting the next batch.
     max_batch_size: Optional[int] = None
-
-
-@dataclass
-class LaunchConf:
-    # script: write every run's JSON and a bash script that trains them, one line a run.
-    # run: the same files, then train every run through hydra/launcher (basic, joblib, submitit_*).
-    # list: check the sweep and print its runs; write nothing.
-    mode: str = "script"
-    # Where the run configs go, one <run name>.json each.
-    config_dir: str = "${hydra:sweep.dir}/configs"
-    # The bash script that trains every run, one line a run.
-    script_file: str = "${hydra:sweep.dir}/run.sh"
-    # The training script each run calls with --config <json>: a path, or `robomimic`
-    # for the installed robomimic's scripts/train.py.
-    train_script: str = "train.py"
-    # The interpreter that runs train_script. null: `python` in run.sh (robomimic's own
-    # line), this Python in run mode and for train_script=robomimic.
-    python: Optional[str] = None
-    # Arguments appended to every training command: a string of shell words, or a list.
-    extra_args: Any = None
-    # Written to experiment.logging.wandb_proj_name, as ConfigGenerator(wandb_proj_name=...) does.
-    # null: the sweep file's wandb_proj_name, else `debug` (robomimic 0.3.0's default);
-    # false: not written, the base's value stays (robomimic master's default).
-    wandb_proj_name: Any = None
-    # Replace existing configs / script that hold something else (identical ones are fine).
-    overwrite: bool = False
-    # Run mode: train runs that already finished successfully again.
-    rerun: bool = False
-    # Run mode: write the results report at the end and print the best runs
-    # (python -m launcher.report SWEEP_DIR writes it at any time).
-    report: bool = True
-    # Run mode: end a run that trains longer than this many minutes (fractions allowed); null: no limit.
-    timeout_min: Optional[float] = None
-    # Run mode: GPU ids to share among runs ([0,1,2,3]), `auto` for every GPU the machine
-    # shows, or null for none. Each run gets one device in CUDA_VISIBLE_DEVICES.
-    gpus: Any = None
-    # Run mode: how many runs may share one GPU at once.
-    runs_per_gpu: int = 1
-    # Set by the sweeper for each run-mode job: the run it trains. Not for users.
-    run: Optional[str] = None
 
 
 def activation_lines() -> List[str]:
@@ -107,10 +69,5 @@ ConfigStore.instance().store(
     group="hydra/sweeper",
     name="robomimic",
     node=RobomimicSweeperConf,
-    provider="robomimic-hydra-sweeper",
-)
-ConfigStore.instance().store(
-    name="robomimic_launch",
-    node={"launch": LaunchConf},
     provider="robomimic-hydra-sweeper",
 )

@@ -9,6 +9,7 @@ chosen. The work is imported only when a batch is launched.
 from typing import Sequence
 
 from hydra.core.utils import JobReturn
+
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
 
 

@@ -79,7 +79,7 @@ class RobomimicSweeper(Sweeper):
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
         from launcher import modes
-        from launcher.app_config import read_request
+        from launcher.request.hydra_config import read_request
 
         assert self.config is not None and self.hydra_context is not None and self.launcher is not None
         loader = self.hydra_context.config_loader

@@ -1,7 +1,7 @@
 """The pure core: robomimic's ConfigGenerator semantics with no Hydra, no OmegaConf, no files.
 
 keys (one walker of ``a.b.c`` paths), params (grouped expansion and run names),
-document (one run's robomimic JSON), schema (what robomimic's train.py accepts),
-render (the same JSON, fast) and plan (a whole checked sweep). Everything above
-this package (the checks, the files, run mode, the Hydra glue) builds on it.
+document (one run's robomimic JSON), render (the same JSON, fast), plan (a whole
+sweep, ready to expand), status (the one type for a run's state) and errors (the
+one exception for the user). Everything else builds on it; it imports nothing else.
 """

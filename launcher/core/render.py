@@ -20,10 +20,10 @@ import json
 import uuid
 from typing import Any, Callable, List, Optional, Sequence
 
-from launcher.core.keys import split_key
-from launcher.core.plan import SweepPlan
 from launcher.core.document import config_json
+from launcher.core.keys import split_key
 from launcher.core.params import Choice, Param
+from launcher.core.plan import SweepPlan
 
 # Keys the generator itself writes; a param touching them changes the document's shape.
 GENERATOR_KEYS = ("experiment.name", "experiment.logging.wandb_proj_name", "meta")

@@ -21,7 +21,7 @@ class ReportError(Exception):
 
 def __getattr__(name: str) -> Any:
     if name in ("write_report", "format_top", "after_run", "Report"):
-        from launcher.report import build
+        from launcher.report import write
 
-        return getattr(build, name)
+        return getattr(write, name)
     raise AttributeError(f"module 'launcher.report' has no attribute {name!r}")

@@ -21,7 +21,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     from launcher.report import ReportError
-    from launcher.report.build import format_top, write_report
+    from launcher.report.write import format_top, write_report
 
     try:
         report = write_report(args.sweep_dir, args.metric)

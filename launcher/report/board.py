@@ -17,14 +17,15 @@ import os
 import time
 from typing import Any, Dict, Sequence
 
+from launcher.core.status import Status
 from launcher.report import hparams
-from launcher.report.results import RunResult
-from launcher.report.sweep import folder_time
-from launcher.report.tfevents import EventWriter
+from launcher.report.metrics import RunResult
+from launcher.robomimic.paths import folder_time
+from launcher.robomimic.tfevents import EventWriter
 
-_STATUS = {"succeeded": hparams.STATUS_SUCCESS, "skipped": hparams.STATUS_SUCCESS,
-           "failed": hparams.STATUS_FAILURE, "interrupted": hparams.STATUS_FAILURE,
-           "running": hparams.STATUS_RUNNING}
+_STATUS = {Status.SUCCEEDED: hparams.STATUS_SUCCESS, Status.SKIPPED: hparams.STATUS_SUCCESS,
+           Status.FAILED: hparams.STATUS_FAILURE, Status.INTERRUPTED: hparams.STATUS_FAILURE,
+           Status.RUNNING: hparams.STATUS_RUNNING}
 
 
 def session_folder(name: str) -> str:

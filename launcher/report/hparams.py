@@ -22,8 +22,8 @@ import math
 import struct
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from launcher.report import tfevents
-from launcher.report.tfevents import _length_delimited, _varint
+from launcher.robomimic import tfevents
+from launcher.robomimic.tfevents import _length_delimited, _varint
 
 PLUGIN_NAME = "hparams"
 EXPERIMENT_TAG = "_hparams_/experiment"

@@ -18,8 +18,8 @@ import os
 import re
 from typing import Any, Dict, List, Sequence, Tuple
 
-from launcher.report.results import ConfigGroup, Ranking, RunResult
-from launcher.report.sweep import SEED_KEY
+from launcher.report.metrics import ConfigGroup, Ranking, RunResult
+from launcher.report.sources import SEED_KEY
 
 MAX_CURVES = 10
 CURVE_TITLES = {"train_loss": "training loss", "valid_loss": "validation loss"}

@@ -11,7 +11,7 @@ import io
 import json
 from typing import Any, Iterable, List, Optional, Sequence
 
-from launcher.report.results import ConfigGroup, Ranking, RunResult
+from launcher.report.metrics import ConfigGroup, Ranking, RunResult
 
 
 def param_text(value: Any) -> str:

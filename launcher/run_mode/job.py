@@ -16,13 +16,10 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from launcher.robomimic_paths import new_run_folders, output_dir_setting, resolve_output_root, run_folders
+from launcher.core.status import Status
+from launcher.robomimic.paths import new_run_folders, output_dir_setting, resolve_output_root, timestamp_folders
 from launcher.run_mode import gpus
 from launcher.run_mode.state import (
-    FAILED,
-    INTERRUPTED,
-    RUNNING,
-    SUCCEEDED,
     LaunchDir,
     LaunchSettings,
     done_marker,
@@ -68,10 +65,11 @@ class _Job:
             self.settings.argv_prefix[1], Path(self.settings.cwd),
         )
         if self.should_stop():
-            return self._finish(TrainingResult(INTERRUPTED, None, 0.0, "interrupted before it started"), None, None)
+            stopped = TrainingResult(Status.INTERRUPTED, None, 0.0, "interrupted before it started")
+            return self._finish(stopped, None, None)
         slot = self._gpu_slot()
         if self.settings.gpus and slot is None:
-            return self._finish(TrainingResult(INTERRUPTED, None, 0.0, "interrupted while waiting for a GPU"),
+            return self._finish(TrainingResult(Status.INTERRUPTED, None, 0.0, "interrupted while waiting for a GPU"),
                                 None, None)
         try:
             return self._train(text, root, slot)
@@ -91,7 +89,7 @@ class _Job:
         return gpus.take(self.settings.gpus, self.settings.runs_per_gpu, self.should_stop)
 
     def _train(self, text: str, root: Path, slot: Optional[gpus.GpuSlot]) -> Dict[str, Any]:
-        before = run_folders(root / self.name)
+        before = timestamp_folders(root / self.name)
         env = dict(os.environ, **(slot.env() if slot else {}))
         gpu = slot.device if slot else None
         argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
@@ -105,13 +103,13 @@ class _Job:
             result = slurm.explain(result)
         except BaseException:
             # Stopped by a signal to the sweeper itself (basic launcher): record it, then go on unwinding.
-            self._finish(TrainingResult(INTERRUPTED, None, time.time() - self.started,
+            self._finish(TrainingResult(Status.INTERRUPTED, None, time.time() - self.started,
                                         "interrupted: the sweep was stopped"), None, gpu)
             raise
         new = new_run_folders(root / self.name, before)
         output_dir = str(new[-1]) if new else None
         outcome = self._finish(result, output_dir, gpu)
-        if result.status == SUCCEEDED:
+        if result.status == Status.SUCCEEDED:
             # Recorded only now: a failed or interrupted run is never taken as finished.
             mark_done(done_marker(root, self.name, text),
                       {**outcome, "config": str(self.config_path), "log": str(self.log_path)})
@@ -127,7 +125,7 @@ class _Job:
 
     def _record_running(self, pid: int, gpu: Optional[int]) -> None:
         write_run_record(self.record_file, {
-            "status": RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "job_pid": os.getpid(), "gpu": gpu,
+            "status": Status.RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "job_pid": os.getpid(), "gpu": gpu,
             "started": self.started, "heartbeat": time.time(),
         })
 
@@ -187,10 +185,10 @@ class SlurmSignals:
         self.received = signum
 
     def explain(self, result: TrainingResult) -> TrainingResult:
-        if self.received is None or result.status == SUCCEEDED:
+        if self.received is None or result.status == Status.SUCCEEDED:
             return result
         reason = f"{self.MEANINGS[self.received]}: {result.reason}" if result.reason else self.MEANINGS[self.received]
-        return TrainingResult(FAILED, result.exit_code, result.duration_s, reason)
+        return TrainingResult(Status.FAILED, result.exit_code, result.duration_s, reason)
 
 
 def alive(pid: int) -> bool:

@@ -19,36 +19,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from launcher.checks import check_dataset
 from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
-from launcher.files import NewFolders, check_writable
-from launcher.interrupts import Interrupts, SweepInterrupted
-from launcher.locks import Locks, holder_note
-from launcher.options import LaunchOptions, TrainCommand, train_command
-from launcher.overrides import hydra_quote
-from launcher.prepare import RunFiles, write_runs
-from launcher.robomimic_paths import output_dir_setting, resolve_output_root
+from launcher.core.status import FINAL, Status
+from launcher.output.each_run import RunFiles, write_runs
+from launcher.output.interrupts import Interrupts, SweepInterrupted
+from launcher.output.locks import Locks, holder_note
+from launcher.output.staging import NewFolders, check_writable
+from launcher.request.launch_options import LaunchOptions
+from launcher.request.overrides import hydra_quote
+from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
+from launcher.robomimic.train_command import TrainCommand
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode.job import alive
 from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
 from launcher.run_mode.state import (
-    FAILED,
-    FINAL,
-    INTERRUPTED,
-    PENDING,
-    RUNNING,
-    SKIPPED,
     STATE_DIR,
     LaunchDir,
     LaunchSettings,
     Row,
     done_marker,
+    manifest_encoder,
     read_json,
     remove_old_launches,
     runs_with_markers,
     this_host,
-    manifest_encoder,
     write_manifest,
 )
 
@@ -95,7 +90,7 @@ class Launch:
         self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
 
     def run(self) -> List[List[Row]]:
-        command = train_command(self.options, self.cwd, run_mode=True)
+        command = self.options.train_command(self.cwd, run_mode=True)
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(self.sweep_dir)) as locks:
             self.folders = folders
             runs = self._write(command, locks, interrupts)
@@ -108,8 +103,8 @@ class Launch:
                 self._wind_down(launch, progress)
                 self._finish(launch, progress)
                 print(f"Interrupted by {signal.Signals(stop.signum).name}: "
-                      f"{progress.counts[INTERRUPTED]} run(s) stopped and recorded as interrupted, "
-                      f"{progress.counts[PENDING]} not started. Run the same command again to resume; "
+                      f"{progress.counts[Status.INTERRUPTED]} run(s) stopped and recorded as interrupted, "
+                      f"{progress.counts[Status.PENDING]} not started. Run the same command again to resume; "
                       f"manifest: {self.manifest}", file=sys.stderr)
                 raise SystemExit(stop.exit_code) from None
             self._finish(launch, progress)
@@ -117,7 +112,7 @@ class Launch:
             from launcher.report import after_run  # lazily: matplotlib and the readers load only now
 
             after_run(str(self.sweep_dir))  # never raises: a report problem is one line on stderr
-        failed = [r for r in runs.rows if r.status == FAILED]
+        failed = [r for r in runs.rows if r.status == Status.FAILED]
         if failed:
             raise SweepError(
                 f"{len(failed)} of {len(runs.rows)} runs failed (first: {failed[0].name}: {failed[0].reason}); "
@@ -205,22 +200,22 @@ class Launch:
         for i, row in enumerate(batch):
             result = results[i] if results is not None and i < len(results) else None
             outcome = _job_outcome(result) if result is not None else None
-            if _ended_by_queue(outcome) and row.status in (PENDING, RUNNING, FAILED):
+            if _ended_by_queue(outcome) and row.status in (Status.PENDING, Status.RUNNING, Status.FAILED):
                 # The queue's word names the cause (scancel, a node failure); the job's own
                 # record, if it wrote one, says only what its training saw (killed by SIGTERM).
-                detail = f" (the run: {row.reason})" if row.status == FAILED and row.reason else ""
-                progress.set(row, status=FAILED, reason=f"{outcome}{detail}")
+                detail = f" (the run: {row.reason})" if row.status == Status.FAILED and row.reason else ""
+                progress.set(row, status=Status.FAILED, reason=f"{outcome}{detail}")
             elif row.status in FINAL:
                 continue
             elif isinstance(outcome, dict):
                 progress.set(row, **outcome)
             elif outcome is not None:
-                progress.set(row, status=FAILED,
+                progress.set(row, status=Status.FAILED,
                              reason=f"the job failed before recording an outcome: {_one_line(outcome)}")
-            elif row.status == RUNNING:
+            elif row.status == Status.RUNNING:
                 self._await(row, progress, error)
             else:
-                progress.set(row, status=FAILED, reason=f"not run: the launcher failed: {_one_line(error)}")
+                progress.set(row, status=Status.FAILED, reason=f"not run: the launcher failed: {_one_line(error)}")
 
     def _await(self, row: Row, progress: Progress, error: Optional[BaseException]) -> None:
         """A running job whose launcher gave up on its batch: wait for its outcome, or for it
@@ -240,7 +235,7 @@ class Launch:
                     silent = STALE_S
                 gone = f"its job stopped reporting for {STALE_S:.0f} s" if silent >= STALE_S else ""
             if gone:
-                progress.set(row, status=FAILED, reason=f"{gone} (the launcher said: {_one_line(error)})")
+                progress.set(row, status=Status.FAILED, reason=f"{gone} (the launcher said: {_one_line(error)})")
                 return
             time.sleep(0.2)
 
@@ -254,8 +249,8 @@ class Launch:
             progress.poll()
         stop_trainings(launch, progress.in_flight(), signal.SIGKILL)
         for row in progress.in_flight():
-            if row.status == RUNNING:
-                progress.set(row, status=INTERRUPTED, reason="interrupted: the sweep was stopped")
+            if row.status == Status.RUNNING:
+                progress.set(row, status=Status.INTERRUPTED, reason="interrupted: the sweep was stopped")
 
     def _finish(self, launch: LaunchDir, progress: Progress) -> None:
         progress.save(force=True)
@@ -290,7 +285,7 @@ class _Runs:
         root = self._output_root(run)
         marker = self._marker(root, run)
         if marker is not None:
-            row.status, row.reason = SKIPPED, "finished before"
+            row.status, row.reason = Status.SKIPPED, "finished before"
             row.output_dir, row.duration_s = marker.get("output_dir"), marker.get("duration_s")
             row.exit_code, row.config, row.log = marker.get("exit_code"), marker.get("config"), marker.get("log")
         else:
@@ -322,7 +317,7 @@ class _Runs:
 
 def _may_still_record(row: Row) -> bool:
     """A running row whose job may still write its outcome: one elsewhere, or alive here."""
-    if row.status != RUNNING:
+    if row.status != Status.RUNNING:
         return False
     job_pid = _on_this_host(row, "job_pid")
     return job_pid is None or (alive(job_pid) and job_pid != os.getpid())
@@ -358,7 +353,7 @@ def stop_trainings(launch: LaunchDir, rows: List[Row], sig: int = signal.SIGTERM
     launch.request_stop()
     for row in rows:
         pgid = _on_this_host(row, "pgid")
-        if row.status == RUNNING and pgid is not None:
+        if row.status == Status.RUNNING and pgid is not None:
             try:
                 os.killpg(pgid, sig)
             except (ProcessLookupError, PermissionError):
@@ -382,7 +377,7 @@ def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple
 
 def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Path) -> None:
     """A line per run for small sweeps; counts and the runs that did not succeed for big ones."""
-    shown = rows if len(rows) <= SUMMARY_LIMIT else [r for r in rows if r.status in (FAILED, INTERRUPTED)]
+    shown = rows if len(rows) <= SUMMARY_LIMIT else [r for r in rows if r.status in (Status.FAILED, Status.INTERRUPTED)]
     if len(rows) > SUMMARY_LIMIT:
         print(f"{len(rows)} runs: {progress.summary_counts()}; all runs: {manifest}")
     if not shown:
@@ -391,5 +386,5 @@ def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Pat
     print(f"{'run':<{width}}  {'status':<11}  {'duration':>8}  reason / log")
     for r in shown:
         duration = "" if r.duration_s is None else format_duration(r.duration_s)
-        detail = r.reason if r.status in (FAILED, INTERRUPTED) else r.log or str(logs / f"{r.name}.log")
+        detail = r.reason if r.status in (Status.FAILED, Status.INTERRUPTED) else r.log or str(logs / f"{r.name}.log")
         print(f"{r.name:<{width}}  {r.status:<11}  {duration:>8}  {detail}")

@@ -11,19 +11,8 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO
 
-from launcher.run_mode.state import (
-    FAILED,
-    FINAL,
-    INTERRUPTED,
-    PENDING,
-    RUNNING,
-    SKIPPED,
-    STATUSES,
-    SUCCEEDED,
-    LaunchDir,
-    Row,
-    read_json,
-)
+from launcher.core.status import FINAL, RUN_MODE, Status
+from launcher.run_mode.state import LaunchDir, Row, read_json
 
 POLL_S = 0.5
 SAVE_EVERY_S = 3.0  # at least; a manifest that takes long to write is written less often
@@ -44,7 +33,7 @@ class Progress:
         self.launch = launch
         self._save = save
         self._active: Dict[str, Row] = {}  # handed to the launcher and not finished
-        self.counts = {status: 0 for status in STATUSES}
+        self.counts = {status: 0 for status in RUN_MODE}
         for row in rows:
             self.counts[row.status] += 1
         self.started = time.monotonic()
@@ -78,7 +67,7 @@ class Progress:
         with self._lock:
             for row in list(self._active.values()):
                 record = read_json(self.launch.run_file(row.name))
-                if record is not None and record.get("status") in STATUSES and record["status"] != row.status:
+                if record is not None and record.get("status") in RUN_MODE and record["status"] != row.status:
                     self._apply(row, record)
 
     def in_flight(self) -> List[Row]:
@@ -98,19 +87,19 @@ class Progress:
 
     def summary_counts(self) -> str:
         c = self.counts
-        parts = [f"{c[SUCCEEDED]} done", f"{c[FAILED]} failed", f"{c[RUNNING]} running", f"{c[PENDING]} left",
-                 f"{c[SKIPPED]} skipped"]
-        if c[INTERRUPTED]:
-            parts.append(f"{c[INTERRUPTED]} interrupted")
+        parts = [f"{c[Status.SUCCEEDED]} done", f"{c[Status.FAILED]} failed", f"{c[Status.RUNNING]} running",
+                 f"{c[Status.PENDING]} left", f"{c[Status.SKIPPED]} skipped"]
+        if c[Status.INTERRUPTED]:
+            parts.append(f"{c[Status.INTERRUPTED]} interrupted")
         return ", ".join(parts)
 
     def line(self) -> str:
         c = self.counts
-        finished = c[SUCCEEDED] + c[FAILED]
+        finished = c[Status.SUCCEEDED] + c[Status.FAILED]
         elapsed = time.monotonic() - self.started
         eta = "--:--"
         if finished:
-            eta = format_duration(elapsed / finished * (c[PENDING] + c[RUNNING]))
+            eta = format_duration(elapsed / finished * (c[Status.PENDING] + c[Status.RUNNING]))
         return f"[sweep] {self.summary_counts()} | {format_duration(elapsed)} elapsed, ETA {eta}"
 
 

@@ -45,8 +45,9 @@ def margin_min(signal_delay_s: int) -> int:
 def make_executor(launcher: Any) -> Any:
     """A submitit executor with the launcher's parameters, as Hydra's submitit launcher builds it."""
     import submitit
-    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
     from omegaconf import OmegaConf
+
+    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 
     params = dict(launcher.params)
     init_keys = {"submitit_folder", "max_num_timeout", "python"}

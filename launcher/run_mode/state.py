@@ -30,12 +30,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
-from launcher.files import atomic_file, atomic_write
+from launcher.core.status import Status
+from launcher.output.staging import atomic_file, atomic_write
 
-PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, INTERRUPTED = (
-    "pending", "running", "succeeded", "failed", "skipped", "interrupted")
-STATUSES = (PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, INTERRUPTED)
-FINAL = (SUCCEEDED, FAILED, SKIPPED, INTERRUPTED)
 STATE_DIR = ".sweep"
 
 
@@ -138,7 +135,7 @@ class Row:
         self.index = index
         self.name = name
         self.choice = choice
-        self.status = PENDING
+        self.status = Status.PENDING
         self.exit_code: Optional[int] = None
         self.duration_s: Optional[float] = None
         self.output_dir: Optional[str] = None
@@ -154,7 +151,7 @@ class Row:
         for key in ("status", "exit_code", "duration_s", "output_dir", "reason", "gpu"):
             if key in record:
                 setattr(self, key, record[key])
-        if record.get("status") == RUNNING:
+        if record.get("status") == Status.RUNNING:
             self.job = {k: record.get(k) for k in ("host", "pid", "pgid", "job_pid")}
 
 

@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from launcher.report.logs import robomimic_error
-
+from launcher.core.status import Status
+from launcher.robomimic.logs import robomimic_error
 
 PROMPT_ANSWER = b"n\n"
 POLL_S = 0.2
 GRACE_S = 5.0  # between SIGTERM and SIGKILL when a training is stopped
-
-SUCCEEDED, FAILED, INTERRUPTED = "succeeded", "failed", "interrupted"
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ def run_training(
             stop_group(process)
     duration = time.monotonic() - start
     if stopped is not None:
-        status = FAILED if stopped.startswith("timed out") else INTERRUPTED
+        status = Status.FAILED if stopped.startswith("timed out") else Status.INTERRUPTED
         return TrainingResult(status, process.returncode, duration, stopped)
     return judge(process.returncode, log_path, duration)
 
@@ -144,14 +142,14 @@ def judge(exit_code: int, log_path: Path, duration: float) -> TrainingResult:
     if exit_code == 0:
         error = robomimic_error(_read_text(log_path))
         if error is None:
-            return TrainingResult(SUCCEEDED, 0, duration, "")
-        return TrainingResult(FAILED, 0, duration, error)
+            return TrainingResult(Status.SUCCEEDED, 0, duration, "")
+        return TrainingResult(Status.FAILED, 0, duration, error)
     if exit_code < 0:
         reason = f"killed by {signal.Signals(-exit_code).name}"
     else:
         reason = f"exit code {exit_code}"
     last = last_line(_read_text(log_path).partition("\n")[2])  # after the "$ command" line
-    return TrainingResult(FAILED, exit_code, duration, f"{reason}: {last}" if last else reason)
+    return TrainingResult(Status.FAILED, exit_code, duration, f"{reason}: {last}" if last else reason)
 
 
 def _read_text(path: Path) -> str:

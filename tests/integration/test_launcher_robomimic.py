@@ -15,8 +15,8 @@ from typing import List
 import pandas as pd
 import pytest
 
-from launcher.report import logs
-from launcher.robomimic_paths import installed_train_script
+from launcher.robomimic import logs
+from launcher.robomimic.paths import installed_train_script
 from tests.helpers import REPO, RUN_PY
 
 pytestmark = pytest.mark.integration
@@ -133,7 +133,7 @@ def test_a_two_seed_sweep_through_the_launcher_reports_what_robomimic_logged(tmp
     import csv
     import struct
 
-    from launcher.report import tfevents
+    from launcher.robomimic import tfevents
     from tests.test_report import expected_metrics, logged_in_text
 
     proc = app(tmp_path, "sd", "train.num_epochs=2", "train.seed=1,2",

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 import pytest
 
-from launcher.report import logs, tfevents
+from launcher.robomimic import logs, tfevents
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from launcher.report import hparams, tfevents
-from launcher.report.build import write_report
+from launcher.report import hparams
+from launcher.report.write import write_report
+from launcher.robomimic import tfevents
 from tests.integration.test_real_robomimic import config_for, robomimic_train, tensorboards_scalars, train  # noqa: F401
 from tests.test_report import expected_metrics, logged_in_text
 

@@ -4,41 +4,24 @@ The base document (composed defaults, or a base JSON with the command line's
 overrides applied), the sweep file's params then the command line's, each key
 and value checked against robomimic's schema, and the sweep file's settings of
 the whole sweep (how runs are named, which to exclude, the wandb project). Plain
-values in, plain values out: no Hydra here (see :mod:`launcher.app_config` for
-the reading).
+values in, plain values out: no Hydra here (:mod:`launcher.request.hydra_config`
+reads the composed config, :mod:`launcher.request.sweep_file` the sweep file).
 """
 import json
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from launcher.app_config import SweepRequest
 from launcher.core.document import base_run_name
 from launcher.core.errors import SweepError
 from launcher.core.keys import delete_value, normalize_key, set_value
 from launcher.core.params import Exclusion, Param, add_param, exclusion_from_entry, param_from_entry
 from launcher.core.plan import SweepPlan
-from launcher.core.schema import Schema
-from launcher.overrides import FixedOverride
-
-# The fields a sweep file may have at its top level.
-SWEEP_FILE_FIELDS = ("params", "base_name", "hide_base_name", "exclude", "wandb_proj_name")
+from launcher.request.hydra_config import SweepRequest
+from launcher.request.overrides import FixedOverride
+from launcher.request.sweep_file import UNSET, SweepFile, read_sweep_file
+from launcher.robomimic.schema import Schema
 
 # robomimic 0.3.0's wandb_proj_name, written when neither the launch option nor the sweep file says.
 DEFAULT_WANDB_PROJ_NAME = "debug"
-
-_UNSET = object()
-
-
-@dataclass(frozen=True)
-class SweepFile:
-    """A sweep file's top-level fields, checked; unset ones as their defaults."""
-
-    entries: List[Any] = field(default_factory=list)
-    base_name: Optional[str] = None  # master's base_exp_name
-    hide_base_name: bool = False  # master's generate(override_base_name=True)
-    exclude: List[Any] = field(default_factory=list)
-    # A project name, None for "not written" (master's default), or _UNSET (not in the file).
-    wandb_proj_name: Any = _UNSET
 
 
 def make_plan(request: SweepRequest) -> SweepPlan:
@@ -114,7 +97,7 @@ def wandb_proj_name(option: Any, sweep: SweepFile) -> Optional[str]:
     """
     if option is not None:
         return None if option is False else option
-    if sweep.wandb_proj_name is not _UNSET:
+    if sweep.wandb_proj_name is not UNSET:
         return sweep.wandb_proj_name
     return DEFAULT_WANDB_PROJ_NAME
 
@@ -206,49 +189,3 @@ def sweep_params(entries: Sequence[Any], cli_params: List[Param]) -> List[Param]
             "--config-dir DIR with DIR/sweep/NAME.yaml) or sweep a key, e.g. train.seed=1,2,3"
         )
     return params
-
-
-def read_sweep_file(sweep_file: Optional[Dict[str, Any]]) -> SweepFile:
-    """The sweep file's fields, each checked; an unknown one is an error."""
-    if sweep_file is None:
-        return SweepFile()
-    if not isinstance(sweep_file, dict):
-        raise SweepError(f"the sweep file must be a mapping with 'params', got {sweep_file!r}")
-    unknown = sorted(set(sweep_file) - set(SWEEP_FILE_FIELDS))
-    if "params" not in sweep_file:
-        also = f" (it has {unknown})" if unknown else ""
-        raise SweepError(
-            f"the sweep file has no 'params'{also}: list the swept keys under params: "
-            "(each with key, name, group, values), see conf/sweep/bc_rnn_hyper.yaml"
-        )
-    if unknown:
-        raise SweepError(
-            f"the sweep file has unknown top-level field(s) {unknown}; allowed: {list(SWEEP_FILE_FIELDS)}"
-        )
-    return SweepFile(
-        entries=_typed(sweep_file, "params", list, "a list of params", []),
-        base_name=_typed(sweep_file, "base_name", str, "a string (\"\" for none)", None),
-        hide_base_name=_typed(sweep_file, "hide_base_name", bool, "true or false", False),
-        exclude=_typed(sweep_file, "exclude", list, "a list of {key: value, ...} entries", []),
-        wandb_proj_name=_sweep_wandb(sweep_file),
-    )
-
-
-def _typed(sweep_file: Dict[str, Any], field_name: str, kind: type, what: str, default: Any) -> Any:
-    value = sweep_file.get(field_name, default)
-    if value is not default and not isinstance(value, kind):
-        raise SweepError(f"sweep.{field_name} must be {what}, got {value!r}")
-    return value
-
-
-def _sweep_wandb(sweep_file: Dict[str, Any]) -> Any:
-    if "wandb_proj_name" not in sweep_file:
-        return _UNSET
-    value = sweep_file["wandb_proj_name"]
-    if value is None or value is False:
-        return None
-    if not isinstance(value, str):
-        raise SweepError(
-            f"sweep.wandb_proj_name must be a project name, or null to leave the base's value; got {value!r}"
-        )
-    return value

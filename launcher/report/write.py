@@ -15,17 +15,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, TextIO, Tuple, TypeVar
 
-from launcher.report import ReportError
-from launcher.report import results as res
-from launcher.report import tables
-from launcher.report.results import ConfigGroup, Ranking, RunResult
-from launcher.report.sweep import Sweep, load_sweep
+from launcher.core.status import Status
+from launcher.report import ReportError, tables
+from launcher.report import metrics as res
+from launcher.report.metrics import ConfigGroup, Ranking, RunResult
+from launcher.report.sources import Sweep, load_sweep
 
 FILES = ("results.csv", "results_by_config.csv", "results.md", "plots", "tensorboard")
 TOP = 10
 _TMP = ".rmsweep-report-"  # the launcher's temporary-name prefix, with the writer's pid after it
 T = TypeVar("T")
-_STATUS_ORDER = ("succeeded", "skipped", "failed", "interrupted", "running", "unfinished", "unknown", "pending")
+_STATUS_ORDER = (Status.SUCCEEDED, Status.SKIPPED, Status.FAILED, Status.INTERRUPTED, Status.RUNNING, Status.UNFINISHED,
+                 Status.UNKNOWN, Status.PENDING)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def _board(path: str, report: Report) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    from launcher.files import atomic_write
+    from launcher.output.staging import atomic_write
 
     atomic_write(path, text)
 

@@ -4,7 +4,7 @@ TensorBoard session of the report shows, computed once.
 Why one module: the CSV, the Markdown, the plots and HParams must agree to the last
 digit, so they all read :class:`RunResult` and :class:`ConfigGroup`, never the logs.
 
-What the numbers mean (robomimic's own names, from :mod:`launcher.report.logs`):
+What the numbers mean (robomimic's own names, from :mod:`launcher.robomimic.logs`):
 
 * loss: ``Loss`` in a ``Train Epoch`` / ``Validation Epoch`` block. iql logs no
   ``Loss``; its loss is ``actor/loss``, the policy's advantage-weighted log-likelihood
@@ -34,9 +34,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from launcher.core.status import FINISHED, Status
 from launcher.report import ReportError
-from launcher.report.logs import RunLog, parse_log, read_run
-from launcher.report.sweep import FINISHED, PENDING, SEED_KEY, RunSource, Sweep
+from launcher.report.sources import SEED_KEY, RunSource, Sweep
+from launcher.robomimic.logs import RunLog, parse_log, read_run
 
 LOSS_KEYS = ("Loss", "actor/loss")  # the first one a block has is its loss
 SUCCESS_KEY = "Success_Rate"
@@ -104,7 +105,7 @@ class ConfigGroup:
 
 def read_result(source: RunSource) -> RunResult:
     # A pending run has trained nothing yet; a log under its name is an earlier attempt's.
-    log = _read_logs(source) if source.status != PENDING else RunLog(epochs=(), finished=False, error=None)
+    log = _read_logs(source) if source.status != Status.PENDING else RunLog(epochs=(), finished=False, error=None)
     curves = _curves(log)
     metrics, epochs = _metrics(log, curves)
     reason = source.reason or _first_line(log.error)

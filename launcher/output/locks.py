@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, TextIO, Tuple
 
 from launcher.core.errors import SweepError
-from launcher.files import TMP_PREFIX, short_hash
+from launcher.output.staging import TMP_PREFIX, short_hash
 
 CLAIMS_DIR = TMP_PREFIX + "claims"
 

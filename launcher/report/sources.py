@@ -19,22 +19,25 @@ import glob
 import json
 import os
 import shlex
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from launcher.core.status import Status
 from launcher.report import ReportError
-from launcher.robomimic_paths import installed_train_script, output_dir_setting, resolve_output_root
-from launcher.robomimic_paths import run_folders as folders_in
-from launcher.report.logs import FAILURE_LINE, SUCCESS_LINE, robomimic_error
+from launcher.robomimic.logs import FAILURE_LINE, SUCCESS_LINE, robomimic_error
+from launcher.robomimic.paths import (
+    folder_time,
+    installed_train_script,
+    output_dir_setting,
+    resolve_output_root,
+    timestamp_folders,
+)
 
 MANIFEST = "manifest.jsonl"
 CONFIGS = "configs"
 SCRIPT = "run.sh"
 SEED_KEY = "train.seed"
-UNKNOWN, UNFINISHED, PENDING, SUCCEEDED, FAILED = "unknown", "unfinished", "pending", "succeeded", "failed"
-FINISHED = ("succeeded", "skipped")  # what a run's metrics must come from to be aggregated
 _IGNORED_LEAVES = ("experiment.name",)
 
 
@@ -108,10 +111,10 @@ def _run_mode_sweep(folder: Path) -> Sweep:
     runs = []
     for i, row in enumerate(rows):
         output_dir = row.get("output_dir")
-        if output_dir is None and row.get("status") == "running":
+        if output_dir is None and row.get("status") == Status.RUNNING:
             output_dir = locator.running_output(row)
         runs.append(RunSource(
-            index=row.get("index", i), name=row["name"], status=str(row.get("status") or UNKNOWN),
+            index=row.get("index", i), name=row["name"], status=str(row.get("status") or Status.UNKNOWN),
             params=dict(row.get("params") or {}), output_dir=output_dir, stdout_log=row.get("log"),
             reason=str(row.get("reason") or ""),
         ))
@@ -169,7 +172,7 @@ class _Locator:
         if config is None:
             return None
         script, cwd = self.settings()
-        folders = run_folders(output_roots(config, script, cwd), row["name"])
+        folders = output_folders(output_roots(config, script, cwd), row["name"])
         started = self.started(row["name"])
         for folder in reversed(folders):
             if started is None or folder_time(folder) >= started - 2:
@@ -235,12 +238,12 @@ def _config_order(folder: Path) -> Tuple[List[Path], Optional[str]]:
 
 def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], script: Optional[str]) -> RunSource:
     name = str((config.get("experiment") or {}).get("name"))
-    folders = run_folders(output_roots(config, script, None), name)
+    folders = output_folders(output_roots(config, script, None), name)
     if not folders:
-        return RunSource(index, name, PENDING, params, None, None, "no output folder yet")
+        return RunSource(index, name, Status.PENDING, params, None, None, "no output folder yet")
     for folder in reversed(folders):
         if _log_tail_says_finished(folder):
-            return RunSource(index, name, SUCCEEDED, params, folder, None, "")
+            return RunSource(index, name, Status.SUCCEEDED, params, folder, None, "")
     newest = folders[-1]
     status, reason = _unfinished_status(newest)
     return RunSource(index, name, status, params, newest, None, reason)
@@ -261,10 +264,10 @@ def _unfinished_status(run_dir: str) -> Tuple[str, str]:
         with open(log, encoding="utf-8", errors="replace") as f:
             text = f.read()
     except OSError:
-        return UNKNOWN, "no logs/log.txt (terminal_output_to_txt=false?): whether it finished is unknown"
+        return Status.UNKNOWN, "no logs/log.txt (terminal_output_to_txt=false?): whether it finished is unknown"
     if FAILURE_LINE in text:
-        return FAILED, robomimic_error(text) or "run failed"
-    return UNFINISHED, "its log has no 'finished run successfully!': still running, or stopped"
+        return Status.FAILED, robomimic_error(text) or "run failed"
+    return Status.UNFINISHED, "its log has no 'finished run successfully!': still running, or stopped"
 
 
 # --- output folders ---------------------------------------------------------------------
@@ -282,21 +285,13 @@ def output_roots(config: Dict[str, Any], script: Optional[str], cwd: Optional[st
     return list(dict.fromkeys(roots))
 
 
-def run_folders(roots: Sequence[Path], name: str) -> List[str]:
+def output_folders(roots: Sequence[Path], name: str) -> List[str]:
     """The timestamped run folders under the first root that has ``<name>/``, oldest first."""
     for root in roots:
-        names = folders_in(root / name)
+        names = timestamp_folders(root / name)
         if names:
             return [str(root / name / n) for n in names]
     return []
-
-
-def folder_time(folder: str) -> float:
-    """When robomimic made a ``<YYYYmmddHHMMSS>`` folder (local time); 0 if the name is not one."""
-    try:
-        return time.mktime(time.strptime(os.path.basename(folder), "%Y%m%d%H%M%S"))
-    except (ValueError, OverflowError):
-        return 0.0
 
 
 # --- helpers ----------------------------------------------------------------------------

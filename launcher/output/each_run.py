@@ -11,14 +11,15 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
-from launcher.checks import RunNames, check_targets
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
 from launcher.core.render import ConfigRenderer
-from launcher.files import NewFolders, SweepWriter, check_writable, clean_leftovers
-from launcher.interrupts import Interrupts
-from launcher.locks import Locks
-from launcher.options import LaunchOptions, TrainCommand
+from launcher.output.checks import RunNames, check_targets
+from launcher.output.interrupts import Interrupts
+from launcher.output.locks import Locks
+from launcher.output.staging import NewFolders, SweepWriter, check_writable, clean_leftovers
+from launcher.request.launch_options import LaunchOptions
+from launcher.robomimic.train_command import TrainCommand
 
 
 @dataclass(frozen=True)

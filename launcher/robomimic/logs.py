@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from launcher.report import tfevents
+from launcher.robomimic import tfevents
 
 SUCCESS_LINE = "finished run successfully!"
 FAILURE_LINE = "run failed with error:"

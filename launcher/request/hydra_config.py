@@ -14,8 +14,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from launcher.core.errors import SweepError
 from launcher.core.params import Param
-from launcher.options import LaunchOptions
-from launcher.overrides import FixedOverride, fixed_override, param_from_override
+from launcher.request.launch_options import LaunchOptions
+from launcher.request.overrides import FixedOverride, fixed_override, param_from_override
 
 # Top-level keys of the app config that are not robomimic's.
 OWN_KEYS = ("base_config", "launch", "sweep", "hydra")
@@ -23,7 +23,7 @@ OWN_KEYS = ("base_config", "launch", "sweep", "hydra")
 
 @dataclass(frozen=True)
 class SweepRequest:
-    """What the user asked for, as plain values: the input of :func:`launcher.plan.make_plan`."""
+    """What the user asked for, as plain values: the input of :func:`launcher.request.planning.make_plan`."""
 
     robomimic: Dict[str, Any]  # the composed robomimic config (algo=..., obs=..., overrides)
     base_config: Optional[str]  # base_config=PATH, as typed

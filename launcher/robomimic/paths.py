@@ -1,4 +1,4 @@
-"""Where robomimic is installed, and where its ``train.py`` writes a run.
+"""Where robomimic is installed, what it reads as a dataset, and where its ``train.py`` writes a run.
 
 robomimic writes each run to ``<train.output_dir>/<experiment.name>/<YYYYmmddHHMMSS>/``
 and resolves a relative ``train.output_dir`` against its own package folder. Run mode
@@ -7,10 +7,12 @@ lines (``launch.train_script=robomimic``) all need these answers; they come from
 """
 import importlib.util
 import os
+import time
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
-from launcher.core.schema import Schema
+from launcher.core.errors import SweepError
+from launcher.robomimic.schema import Schema
 
 
 def robomimic_package() -> Optional[Path]:
@@ -50,7 +52,7 @@ def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
     return Path(os.path.abspath(cwd / path))
 
 
-def run_folders(folder: Path) -> Tuple[str, ...]:
+def timestamp_folders(folder: Path) -> Tuple[str, ...]:
     """The run folders (``<YYYYmmddHHMMSS>``) in ``<output root>/<name>``, oldest first."""
     try:
         return tuple(sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith(".")))
@@ -60,4 +62,31 @@ def run_folders(folder: Path) -> Tuple[str, ...]:
 
 def new_run_folders(folder: Path, before: Tuple[str, ...]) -> List[Path]:
     """Run folders in ``folder`` that were not in ``before``."""
-    return [folder / name for name in run_folders(folder) if name not in before]
+    return [folder / name for name in timestamp_folders(folder) if name not in before]
+
+
+def folder_time(folder: str) -> float:
+    """When robomimic made a ``<YYYYmmddHHMMSS>`` folder (local time); 0 if the name is not one."""
+    try:
+        return time.mktime(time.strptime(os.path.basename(folder), "%Y%m%d%H%M%S"))
+    except (ValueError, OverflowError):
+        return 0.0
+
+
+def check_dataset(value: Any, cwd: Path, run: str) -> None:
+    """Run mode: robomimic's train.py fails on every run whose ``train.data`` is not a file."""
+    if value is None:
+        raise SweepError(
+            f"train.data is not set (run {run}); robomimic's train.py needs a dataset: "
+            "pass train.data=/path/to/dataset.hdf5"
+        )
+    if not isinstance(value, str):
+        raise SweepError(f"train.data must be a path to an hdf5 file, got {value!r} (run {run})")
+    path = cwd / os.path.expanduser(value)
+    if path.is_dir():
+        raise SweepError(f"train.data: {value} is a folder, not an hdf5 file (run {run})")
+    if not path.is_file():
+        raise SweepError(
+            f"train.data: {value} does not exist (run {run}); robomimic's train.py would fail "
+            "on it. Point train.data at your hdf5 dataset."
+        )

@@ -1,20 +1,18 @@
-"""Checks that need more than one param: run names, targets, datasets, folders.
+"""Checks that need more than one param: run names and targets.
 
 Each raises :class:`SweepError` naming the culprit and what to do. They run in
-the single pass over the runs (:mod:`launcher.prepare`) before anything is put in
+the single pass over the runs (:mod:`launcher.output.each_run`) before anything is put in
 place or launched; keys and values were checked when the plan was made.
 """
-import os
-from pathlib import Path
-from typing import Any, Optional, Set
+from typing import Optional, Set
 
 from launcher.core.errors import SweepError
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
-from launcher.options import LaunchOptions
+from launcher.request.launch_options import LaunchOptions
 
 # Most file systems cap a file name at 255 bytes; the config file adds ".json".
-# Temporary names are short (launcher.files), so they never count.
+# Temporary names are short (launcher.output.staging), so they never count.
 MAX_NAME_BYTES = 255 - len(".json")
 
 
@@ -90,22 +88,3 @@ def check_targets(options: LaunchOptions) -> None:
         )
     if options.script_file == options.config_dir:
         raise SweepError("launch.script_file and launch.config_dir are the same path; choose two")
-
-
-def check_dataset(value: Any, cwd: Path, run: str) -> None:
-    """Run mode: robomimic's train.py fails on every run whose ``train.data`` is not a file."""
-    if value is None:
-        raise SweepError(
-            f"train.data is not set (run {run}); robomimic's train.py needs a dataset: "
-            "pass train.data=/path/to/dataset.hdf5"
-        )
-    if not isinstance(value, str):
-        raise SweepError(f"train.data must be a path to an hdf5 file, got {value!r} (run {run})")
-    path = cwd / os.path.expanduser(value)
-    if path.is_dir():
-        raise SweepError(f"train.data: {value} is a folder, not an hdf5 file (run {run})")
-    if not path.is_file():
-        raise SweepError(
-            f"train.data: {value} does not exist (run {run}); robomimic's train.py would fail "
-            "on it. Point train.data at your hdf5 dataset."
-        )

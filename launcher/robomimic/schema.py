@@ -6,7 +6,7 @@ sub-configs robomimic leaves open (``observation.modalities.obs``,
 ``observation.encoder``, the ``*_kwargs`` dicts, ...). We check the same rule, and
 the value types, before anything is written or launched.
 
-The defaults and open paths come from ``launcher/core/robomimic_schema.json``, written
+The defaults and open paths come from ``launcher/robomimic/schemas/0.3.0.json``, written
 by ``python -m tools.refresh_conf`` from robomimic itself.
 """
 import difflib
@@ -19,7 +19,7 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 from launcher.core.errors import SweepError
 from launcher.core.keys import split_key
 
-SCHEMA_FILE = Path(__file__).with_name("robomimic_schema.json")
+SCHEMA_FILE = Path(__file__).parent / "schemas" / "0.3.0.json"
 
 
 @lru_cache(maxsize=None)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TextIO, Tu
 from launcher.core.errors import SweepError
 
 if TYPE_CHECKING:
-    from launcher.options import LaunchOptions
+    from launcher.request.launch_options import LaunchOptions
 
 SCRIPT_HEADER = "#!/bin/bash\n\n"
 TMP_PREFIX = ".rmsweep-"  # every temporary name this launcher creates starts so

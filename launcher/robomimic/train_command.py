@@ -1,0 +1,83 @@
+"""How a run is trained: ``<python> <train script> --config <json> <extra args>``.
+
+Made in one place, :class:`TrainCommand`, for the lines of ``run.sh`` and for run
+mode alike, so that a sweep trains in run mode exactly what its script would.
+"""
+import functools
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+from launcher.core.errors import SweepError
+from launcher.robomimic.paths import installed_train_script
+
+ROBOMIMIC = "robomimic"  # launch.train_script=robomimic: the installed robomimic's train.py
+
+
+def robomimic_train_script() -> Path:
+    """The installed robomimic's ``scripts/train.py``, or a SweepError saying how to get one."""
+    script = installed_train_script()
+    if script is None:
+        raise SweepError(
+            "launch.train_script=robomimic needs robomimic installed in this Python "
+            f"({sys.executable}); pip install robomimic, or give a path to train.py"
+        )
+    if not script.is_file():
+        raise SweepError(f"launch.train_script=robomimic: {script} does not exist")
+    return script
+
+
+@dataclass(frozen=True)
+class TrainCommand:
+    """``<python> <train script> --config <json> <extra args>``, for run.sh and run mode."""
+
+    python: str
+    script: str
+    extra_args: Tuple[str, ...] = ()
+    # The extra arguments as the user typed them, appended verbatim to script lines
+    # (as robomimic's generate(extra_flags=...) does); None when given as a list.
+    extra_text: Optional[str] = None
+
+    def argv(self, config_path: Path) -> List[str]:
+        return [self.python, self.script, "--config", str(config_path), *self.extra_args]
+
+    def line(self, config_path: str) -> str:
+        """The shell line, quoted only where the shell needs it (robomimic's own line by default)."""
+        return f"{self._line_prefix} {shlex.quote(config_path)}{self._line_suffix}"
+
+    @functools.cached_property
+    def _line_prefix(self) -> str:  # the same for every run: quoted once
+        return " ".join(shlex.quote(word) for word in (self.python, self.script, "--config"))
+
+    @functools.cached_property
+    def _line_suffix(self) -> str:
+        if self.extra_text is not None:
+            return f" {self.extra_text}" if self.extra_text else ""
+        return "".join(f" {shlex.quote(arg)}" for arg in self.extra_args)
+
+
+def train_command(train_script: str, python: Optional[str], extra_args: Tuple[str, ...],
+                  extra_text: Optional[str], cwd: Path, run_mode: bool) -> TrainCommand:
+    """The command every run trains with.
+
+    robomimic's script lines are ``python train.py --config <json>``, and so are ours
+    by default. ``launch.train_script=robomimic`` means the installed robomimic's
+    ``train.py``, called with the interpreter it is installed in (this one), so
+    ``run.sh`` works without activating an environment. Run mode always calls an
+    existing script with a real interpreter.
+    """
+    if train_script == ROBOMIMIC:
+        script = str(robomimic_train_script())
+        python = python or sys.executable
+    else:
+        script = train_script
+        python = python or (sys.executable if run_mode else "python")
+        if run_mode:
+            path = Path(os.path.abspath(cwd / os.path.expanduser(script)))
+            if not path.is_file():
+                raise SweepError(f"launch.train_script: {path} does not exist")
+            script = str(path)
+    return TrainCommand(python=python, script=script, extra_args=extra_args, extra_text=extra_text)
