@@ -9,6 +9,7 @@ Two mistakes happen before Hydra hands control to the sweeper, where Hydra would
 answer with a traceback: a sweep file that is not valid YAML, and Hydra's own
 flags combined (``-m --cfg job``). :func:`check_command_line` answers those first.
 """
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +32,18 @@ from launcher.request.launch_options import register_launch_schema  # noqa: E402
 # The config folder: conf/ beside launcher/ in a checkout, launcher/conf in an installed wheel.
 CONF = HERE / "conf" if (HERE / "conf" / "config.yaml").is_file() else HERE.parent / "conf"
 
-register_launch_schema()
+
+def register_app() -> None:
+    """What conf/ needs besides its files: the ``launch`` schema and ``--help``'s lines
+    (:mod:`launcher.request.launch_options`), and ``${demo_dataset:}``, the shipped
+    demo dataset's path (``dataset=demo``), wherever the launcher is installed."""
+    from launcher.demo import DATASET
+
+    register_launch_schema()
+    OmegaConf.register_new_resolver("demo_dataset", lambda: str(DATASET), replace=True)
+
+
+register_app()
 
 
 def task(cfg: DictConfig) -> dict:
@@ -108,7 +120,10 @@ def main() -> None:
         # -m is implied (conf/config.yaml also says hydra.mode: MULTIRUN, but Hydra reads that only
         # from a config it could compose; a bad override would drop it back to a single run).
         sys.argv.insert(1, "-m")
-    hydra_app()
+    try:
+        hydra_app()
+    except BrokenPipeError:  # `--help | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

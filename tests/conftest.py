@@ -1,4 +1,4 @@
-"""What every test process needs first: the app's own schema, registered as launcher/run.py registers it."""
-from launcher.request.launch_options import register_launch_schema
+"""What every test process needs first: the app's own configs, registered as the app registers them."""
+from launcher.run import register_app
 
-register_launch_schema()
+register_app()

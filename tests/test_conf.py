@@ -52,3 +52,11 @@ def test_bc_rnn_preset_sets_the_guides_rnn_settings():
     expected["algo"]["rnn"].update(enabled=True, horizon=10)
     expected["train"]["seq_length"] = 10
     assert json.dumps(ours, indent=4) == json.dumps(expected, indent=4)
+
+
+def test_dataset_demo_names_the_shipped_dataset_wherever_it_is_installed():
+    from launcher.demo import DATASET
+
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        ours = robomimic_section(compose("config", overrides=["dataset=demo"]))
+    assert ours["train"]["data"] == str(DATASET) and DATASET.is_file()

@@ -7,7 +7,7 @@ import pytest
 from launcher.modes import write_script
 from launcher.request.planning import make_plan
 from launcher.robomimic.train_command import robomimic_train_script
-from tests.helpers import make_request
+from tests.helpers import REPO, make_request
 
 SEEDS = [{"key": "train.seed", "name": "seed", "group": 0, "values": [1, 2]}]
 
@@ -28,6 +28,8 @@ def script_lines(tmp_path: Path, **launch) -> list:
                      id="robomimic-with-its-interpreter"),
         pytest.param({"train_script": "robomimic", "python": "/opt/env/bin/python"},
                      "/opt/env/bin/python {robomimic} --config {config}", id="robomimic-with-launch.python"),
+        pytest.param({"train_script": "stub"}, f"{sys.executable} {REPO / 'train_stub.py'} --config {{config}}",
+                     id="the-shipped-stub-with-its-interpreter"),
         pytest.param({"extra_args": ["--debug", "a b"]}, "python train.py --config {config} --debug 'a b'",
                      id="extra-args-list"),
     ],

@@ -35,10 +35,10 @@ class LaunchConf:
                                   "robomimic_slurm); list: print the runs, write nothing")
     config_dir: str = _option("${hydra:sweep.dir}/configs", "where the configs go (default <sweep dir>/configs)")
     script_file: str = _option("${hydra:sweep.dir}/run.sh", "the bash script (default <sweep dir>/run.sh)")
-    train_script: str = _option("train.py", "train.py (default), a path, or robomimic for the installed "
-                                            "robomimic's scripts/train.py")
+    train_script: str = _option("train.py", "train.py (default), a path, robomimic for the installed "
+                                            "robomimic's scripts/train.py, or stub for the shipped train_stub.py")
     python: Optional[str] = _option(None, "the interpreter of the training command (default: python in run.sh, "
-                                          "this one in run mode and for train_script=robomimic)")
+                                          "this one in run mode and for train_script=robomimic|stub)")
     extra_args: Any = _option(None, "arguments appended to every training command (\"--debug\" or [a, b])")
     wandb_proj_name: Any = _option(None, "written to experiment.logging.wandb_proj_name (default: the sweep "
                                          "file's, else debug; false: not written)")

@@ -4,6 +4,7 @@ Made in one place, :class:`TrainCommand`, for the lines of ``run.sh`` and for ru
 mode alike, so that a sweep trains in run mode exactly what its script would.
 """
 import functools
+import importlib.util
 import os
 import shlex
 import sys
@@ -15,6 +16,7 @@ from launcher.core.errors import SweepError
 from launcher.robomimic.paths import installed_train_script
 
 ROBOMIMIC = "robomimic"  # launch.train_script=robomimic: the installed robomimic's train.py
+STUB = "stub"  # launch.train_script=stub: the train_stub.py that ships with the launcher
 
 
 def robomimic_train_script() -> Path:
@@ -28,6 +30,15 @@ def robomimic_train_script() -> Path:
     if not script.is_file():
         raise SweepError(f"launch.train_script=robomimic: {script} does not exist")
     return script
+
+
+def stub_train_script() -> Path:
+    """The shipped ``train_stub.py``: the checkout's, or the installed module's file."""
+    spec = importlib.util.find_spec("train_stub")
+    if spec is None or not spec.origin:
+        raise SweepError("launch.train_script=stub: train_stub.py is not installed beside the launcher; "
+                         "reinstall it (pip install robomimic-hydra-sweeper) or give the stub's path")
+    return Path(spec.origin)
 
 
 @dataclass(frozen=True)
@@ -66,11 +77,12 @@ def train_command(train_script: str, python: Optional[str], extra_args: Tuple[st
     robomimic's script lines are ``python train.py --config <json>``, and so are ours
     by default. ``launch.train_script=robomimic`` means the installed robomimic's
     ``train.py``, called with the interpreter it is installed in (this one), so
-    ``run.sh`` works without activating an environment. Run mode always calls an
-    existing script with a real interpreter.
+    ``run.sh`` works without activating an environment; ``stub`` likewise names the
+    shipped ``train_stub.py``. Run mode always calls an existing script with a real
+    interpreter.
     """
-    if train_script == ROBOMIMIC:
-        script = str(robomimic_train_script())
+    if train_script in (ROBOMIMIC, STUB):
+        script = str(robomimic_train_script() if train_script == ROBOMIMIC else stub_train_script())
         python = python or sys.executable
     else:
         script = train_script
