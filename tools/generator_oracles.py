@@ -1,6 +1,6 @@
 """Record what robomimic's newer ConfigGenerators write, as test data (a dev tool).
 
-    python -m tools.generator_oracles --robomimic-git /work/.mirror/ARISE-Initiative+robomimic/repo
+    python -m tools.generator_oracles --robomimic-git DIR    (DIR: a git checkout of robomimic, bare or not)
 
 robomimic 0.3.0 (pip) is checked live by the tests. Two later generators exist only
 on GitHub: ``master`` (``base_exp_name``, optional ``wandb_proj_name``, ``hidename``,
