@@ -1,10 +1,10 @@
 """The report's tensorboard/ folder is TensorBoard's HParams dashboard: one session per
 run, its swept values as hparams, the report's metrics, its status.
 
-References from outside the code under test: bytes serialized by tensorboard 2.21's own
-protobufs (frozen below as hex), tensorboard's message descriptors and its hparams
-plugin backend (the code behind the dashboard) where tensorboard is installed, and the
-report's results.csv for the numbers.
+References from outside the code under test: tensorboard's own event reader and
+protobufs, its hparams plugin backend (the code behind the dashboard), and the
+report's results.csv for the numbers. Without tensorboard the report writes the rest
+and says how to get this view.
 """
 import csv
 import json
@@ -12,62 +12,34 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 
-from launcher.report import hparams
-from launcher.report.write import write_report
+from launcher.report.write import format_top, write_report
 from launcher.robomimic import tfevents
 from tests.test_report import LR, SEED, stub_config, train
 
-# tensorboard 2.21: summary_v2.hparams_pb({"lr": 0.0, "train.seed": 2, "algo.actor_layer_dims": "[1024, 1024]",
-# "algo.gmm.enabled": True}, trial_id="", start_time_secs=1700000000.5).value[0], map entries in the order
-# tensorboard serialized them.
-TB_SESSION_START = bytes.fromhex(
-    "0a1c5f68706172616d735f2f73657373696f6e5f73746172745f696e666f42060801120212004a84010a81010a076870"
-    "6172616d7312761a740a0f0a026c7212091100000000000000000a170a0a747261696e2e736565641209110000000000"
-    "0000400a270a15616c676f2e6163746f725f6c617965725f64696d73120e1a0c5b313032342c20313032345d0a160a10"
-    "616c676f2e676d6d2e656e61626c6564120220012900002040fc54d941")
-# Summary.Value(tag=SESSION_END_INFO_TAG, metadata=create_summary_metadata(HParamsPluginData(
-# session_end_info=SessionEndInfo(status=STATUS_FAILURE, end_time_secs=1700000001.0))), tensor=NULL_TENSOR)
-TB_SESSION_END = bytes.fromhex(
-    "0a1a5f68706172616d735f2f73657373696f6e5f656e645f696e666f42060801120212004a1a0a180a0768706172616d"
-    "73120d220b08021100004040fc54d941")
+
+def read_hparams(path: str) -> Dict[str, Any]:
+    """The HParams summaries of one event file by tag, decoded by tensorboard's protobufs."""
+    found = {}
+    for event in EventFileLoader(path).Load():
+        for value in event.summary.value:
+            if value.metadata.plugin_data.plugin_name == metadata.PLUGIN_NAME:
+                found[value.tag] = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+    return found
 
 
-def test_session_start_is_byte_for_byte_tensorboards():
-    ours = hparams.session_start_value({"lr": 0.0, "train.seed": 2, "algo.actor_layer_dims": [1024, 1024],
-                                        "algo.gmm.enabled": True}, ["algo.actor_layer_dims"], 1700000000.5)
-    assert ours == TB_SESSION_START
-
-
-def test_session_end_is_byte_for_byte_tensorboards():
-    assert hparams.session_end_value(hparams.STATUS_FAILURE, 1700000001.0) == TB_SESSION_END
-
-
-def test_field_numbers_are_tensorboards():
-    plugin_data_pb2 = pytest.importorskip("tensorboard.plugins.hparams.plugin_data_pb2",
-                                          reason="tensorboard is not installed")
-    seen: Dict[str, Any] = {}
-
-    def walk(descriptor: Any) -> None:
-        name = descriptor.name
-        if name in seen:
-            return
-        seen[name] = {f.name: (f.number, f.is_repeated) for f in descriptor.fields}
-        for f in descriptor.fields:
-            if f.message_type is not None:
-                walk(f.message_type)
-
-    walk(plugin_data_pb2.HParamsPluginData.DESCRIPTOR)
-    for message, fields in hparams.SCHEMAS.items():
-        for number, name, kind in fields:
-            assert seen[message][name] == (number, kind.startswith("*")), (message, name)
+def python_value(value: Any) -> Any:
+    """A ``google.protobuf.Value`` as Python."""
+    return getattr(value, value.WhichOneof("kind"))
 
 
 # --- a report's tensorboard/ -------------------------------------------------------------------
 
 RUNS = {"a_lr_0.001_seed_1": (1e-3, 1, "succeeded"), "a_lr_0.001_seed_2": (1e-3, 2, "failed"),
         "a_lr_0.0001_seed_1": (1e-4, 1, "running"), "a_lr_0.0001_seed_2": (1e-4, 2, "pending")}
-STATUS = {"succeeded": hparams.STATUS_SUCCESS, "failed": hparams.STATUS_FAILURE, "running": hparams.STATUS_RUNNING}
+STATUS = {"succeeded": api_pb2.STATUS_SUCCESS, "failed": api_pb2.STATUS_FAILURE, "running": api_pb2.STATUS_RUNNING}
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +81,16 @@ def session_file(board: Path, name: str) -> str:
 
 def test_the_experiment_declares_the_swept_keys_and_the_metrics(board):
     (path,) = tfevents.event_files(str(board / "tensorboard"))
-    experiment = hparams.read_hparams(path)[hparams.EXPERIMENT_TAG]["experiment"]
-    infos = {i["name"]: i for i in experiment["hparam_infos"]}
+    experiment = read_hparams(path)[metadata.EXPERIMENT_TAG].experiment
+    infos = {i.name: i for i in experiment.hparam_infos}
     assert list(infos) == [LR, SEED, "algo.actor_layer_dims"]
-    assert infos[LR]["type"] == hparams.DATA_TYPE_FLOAT64 and infos[LR]["domain_interval"] == {
-        "min_value": 1e-4, "max_value": 1e-3}
-    assert infos["algo.actor_layer_dims"]["type"] == hparams.DATA_TYPE_STRING
-    assert [hparams.python_value(v) for v in infos["algo.actor_layer_dims"]["domain_discrete"]["values"]] == [
-        "[64]", "[128]", "[192]", "[256]"]
-    metrics = [m["name"]["tag"] for m in experiment["metric_infos"]]
+    assert infos[LR].type == api_pb2.DATA_TYPE_FLOAT64
+    assert (infos[LR].domain_interval.min_value, infos[LR].domain_interval.max_value) == (1e-4, 1e-3)
+    assert infos["algo.actor_layer_dims"].type == api_pb2.DATA_TYPE_STRING
+    # tensorboard's Discrete domain lists the values sorted.
+    assert [python_value(v) for v in infos["algo.actor_layer_dims"].domain_discrete.values] == sorted(
+        ["[64]", "[128]", "[192]", "[256]"])
+    metrics = [m.name.tag for m in experiment.metric_infos]
     columns = list(next(iter(results(board).values())))
     assert metrics == columns[columns.index("epochs"):columns.index("best_checkpoint")]
 
@@ -125,12 +98,13 @@ def test_the_experiment_declares_the_swept_keys_and_the_metrics(board):
 @pytest.mark.parametrize("name", RUNS)
 def test_each_run_is_a_session_with_its_values_metrics_and_status(board, name):
     row = results(board)[name]
-    data = hparams.read_hparams(session_file(board, name))
-    start = data[hparams.SESSION_START_INFO_TAG]["session_start_info"]
-    values = {h["key"]: hparams.python_value(h["value"]) for h in start["hparams"]}
+    data = read_hparams(session_file(board, name))
+    start = data[metadata.SESSION_START_INFO_TAG].session_start_info
+    values = {key: python_value(value) for key, value in start.hparams.items()}
     assert values == {LR: float(row[LR]), SEED: float(row[SEED]), "algo.actor_layer_dims": row["algo.actor_layer_dims"]}
-    end = data.get(hparams.SESSION_END_INFO_TAG, {}).get("session_end_info")
-    assert (end or {}).get("status", hparams.STATUS_UNKNOWN) == STATUS.get(RUNS[name][2], hparams.STATUS_UNKNOWN)
+    end = data.get(metadata.SESSION_END_INFO_TAG)
+    status = end.session_end_info.status if end is not None else api_pb2.STATUS_UNKNOWN
+    assert status == STATUS.get(RUNS[name][2], api_pb2.STATUS_UNKNOWN)
     scalars = {tag: value for tag, _, value, _ in tfevents.read_scalars(session_file(board, name))
                if not tag.startswith("curves/")}
     assert scalars == metric_cells(row)
@@ -150,11 +124,10 @@ def test_learning_curves_are_scalars_per_epoch(board):
 def test_tensorboards_hparams_backend_shows_one_session_per_run(board):
     """What the HParams dashboard asks the server for (/experiment, /session_groups),
     answered by tensorboard's own plugin code from our files."""
-    pytest.importorskip("tensorboard.plugins.hparams.list_session_groups", reason="tensorboard is not installed")
     from tensorboard import context
     from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
     from tensorboard.plugins import base_plugin
-    from tensorboard.plugins.hparams import api_pb2, backend_context, get_experiment, list_session_groups
+    from tensorboard.plugins.hparams import backend_context, get_experiment, list_session_groups
 
     logdir = str(board / "tensorboard")
     multiplexer = plugin_event_multiplexer.EventMultiplexer()
@@ -176,3 +149,21 @@ def test_tensorboards_hparams_backend_shows_one_session_per_run(board):
         assert metrics == metric_cells(rows[name])
     group = next(g for g in groups.session_groups if g.name == "a_lr_0.001_seed_1")
     assert (group.hparams[LR].number_value, group.hparams["algo.actor_layer_dims"].string_value) == (1e-3, "[64]")
+
+
+def test_without_tensorboard_the_report_writes_the_rest_and_says_how_to_get_the_view(tmp_path, monkeypatch):
+    sweep = tmp_path / "sd"
+    sweep.mkdir()
+    run_dir, _ = train(stub_config("a_lr_0.001_seed_1", 1e-3, 1, tmp_path / "out"), tmp_path)
+    (sweep / "manifest.jsonl").write_text(json.dumps(
+        {"index": 0, "name": "a_lr_0.001_seed_1", "status": "succeeded", "reason": "", "params": {LR: 1e-3},
+         "output_dir": str(run_dir)}) + "\n")
+    (sweep / "tensorboard").mkdir()  # an older report's view, which would show other numbers
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
+    monkeypatch.setattr("launcher.report.tensorboard.available", lambda: False)
+    report = write_report(str(sweep))
+    assert (sweep / "results.csv").is_file() and (sweep / "results.md").is_file()
+    assert not (sweep / "tensorboard").exists()
+    hint = "pip install 'robomimic-hydra-sweeper[tensorboard]'"
+    assert format_top(report).splitlines()[-1] == f"For TensorBoard's HParams view: {hint}, then run the report again"
+    assert hint in (sweep / "results.md").read_text()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, TextIO, Tuple, TypeVar
 
 from launcher.core.status import Status
-from launcher.report import ReportError, tables
+from launcher.report import ReportError, tables, tensorboard
 from launcher.report import metrics as res
 from launcher.report.metrics import ConfigGroup, Ranking, RunResult
 from launcher.report.sources import Sweep, load_sweep
@@ -40,6 +40,8 @@ class Report:
     envs: Tuple[str, ...]
     ranking: Ranking
     plots: Tuple[str, ...] = ()  # file names in plots/
+    # Whether tensorboard/ (HParams) was written (it needs tensorboard); None: nothing written yet.
+    board: Optional[bool] = None
 
     @property
     def folder(self) -> Path:
@@ -70,14 +72,19 @@ def read_report(sweep_dir: str, metric: Optional[str] = None) -> Report:
 
 def write_report(sweep_dir: str, metric: Optional[str] = None) -> Report:
     """Read the sweep in ``sweep_dir`` and write its report there: results.csv,
-    results_by_config.csv, results.md, plots/ and tensorboard/. Raises ReportError (no
-    such folder, not a sweep, unknown ``metric``) before writing anything."""
+    results_by_config.csv, results.md, plots/ and, with tensorboard installed,
+    tensorboard/. Raises ReportError (no such folder, not a sweep, unknown ``metric``)
+    before writing anything."""
     report = read_report(sweep_dir, metric)
     folder = report.folder
     _remove_leftovers(folder)
     plots = _build_folder(folder, "plots", lambda path: _draw(path, report))
-    _build_folder(folder, "tensorboard", lambda path: _board(path, report))
-    report = replace(report, plots=tuple(plots))
+    board = tensorboard.available()
+    if board:
+        _build_folder(folder, "tensorboard", lambda path: _board(path, report))
+    else:  # an older report's view would show other numbers than this report's tables
+        shutil.rmtree(folder / "tensorboard", ignore_errors=True)
+    report = replace(report, plots=tuple(plots), board=board)
     in_sweep_order = sorted(report.runs, key=lambda r: r.source.index)
     configs_in_order = sorted(report.configs, key=lambda g: g.runs[0].source.index)
     config_keys = [k for k in report.keys if k != res.SEED_KEY]
@@ -92,8 +99,10 @@ def format_top(report: Report, n: int = TOP) -> str:
     shown = min(n, len(report.runs))
     lines = [f"Best {shown} of {len(report.runs)} runs by {report.ranking.metric} ({report.ranking.direction}):",
              tables.top_rows(report.runs, report.ranking, n),
-             f"Report: {report.folder / 'results.md'} (and results.csv, results_by_config.csv, plots/, "
-             f"tensorboard/ beside it)"]
+             f"Report: {report.folder / 'results.md'} (and results.csv, results_by_config.csv, plots/"
+             f"{'' if report.board is False else ', tensorboard/'} beside it)"]
+    if report.board is False:
+        lines.append(f"For TensorBoard's HParams view: {tensorboard.INSTALL_HINT}, then run the report again")
     return "\n".join(line for line in lines if line)
 
 
@@ -135,7 +144,11 @@ def markdown(report: Report) -> str:
     if report.plots:
         lines += ["", "## Plots", ""]
         lines += [f"![{name[:-4]}](plots/{name})" for name in report.plots]
-    lines += ["", f"HParams: `tensorboard --logdir {report.folder / 'tensorboard'}`", ""]
+    if report.board:
+        lines += ["", f"HParams: `tensorboard --logdir {report.folder / 'tensorboard'}`", ""]
+    else:
+        lines += ["", f"HParams: not written (tensorboard is not installed): `{tensorboard.INSTALL_HINT}`, "
+                      "then run the report again.", ""]
     return "\n".join(lines)
 
 
@@ -148,10 +161,8 @@ def _draw(path: str, report: Report) -> List[str]:
 
 
 def _board(path: str, report: Report) -> None:
-    from launcher.report.board import write_board
-
     ordered = sorted(report.runs, key=lambda r: r.source.index)
-    write_board(path, ordered, report.keys, report.columns)
+    tensorboard.write_board(path, ordered, report.keys, report.columns)
 
 
 def _write(path: Path, text: str) -> None:

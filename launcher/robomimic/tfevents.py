@@ -18,9 +18,8 @@ The format (TensorFlow's TFRecord framing around ``Event`` protobufs):
 
 We write what tensorboardX writes for ``add_scalar``: a ``file_version`` event
 (``brain.Event:2``) and then one event per scalar with ``simple_value``. Plugins' own
-summaries (the report's HParams data) are written whole with :meth:`EventWriter.add_values`
-from :func:`summary_value` and :func:`plugin_metadata`, and read back by
-:func:`read_plugin_data`. We read
+summaries (the report's HParams data, which tensorboard's code builds) are written
+whole with :meth:`EventWriter.add_values`. We read
 ``simple_value`` and the tensor-encoded scalars of TF2 and tensorboard's own writers
 (a one-element ``DT_FLOAT``/``DT_DOUBLE`` tensor, in ``float_val``, ``double_val`` or
 ``tensor_content``), and skip everything else (images, histograms, text, graphs).
@@ -244,26 +243,8 @@ def scalar_event(tag: str, value: float, step: int, wall_time: float) -> bytes:
     return b"\x09" + _F64.pack(wall_time) + step_field + _summary_prefix(tag) + _float32(float(value))
 
 
-def plugin_metadata(plugin_name: str, content: bytes) -> bytes:
-    """A serialized ``SummaryMetadata``: ``plugin_data`` (1) holding ``plugin_name`` (1)
-    and ``content`` (2), the plugin's own serialized message."""
-    plugin_data = _length_delimited(1, plugin_name.encode()) + _length_delimited(2, content)
-    return _length_delimited(1, plugin_data)
-
-
-def summary_value(tag: str, metadata: bytes = b"", tensor: bytes = b"") -> bytes:
-    """A serialized ``Summary.Value``: ``tag`` (1), ``tensor`` (8, a serialized
-    ``TensorProto``) and ``metadata`` (9, e.g. from :func:`plugin_metadata`)."""
-    out = _length_delimited(1, tag.encode())
-    if tensor:
-        out += _length_delimited(8, tensor)
-    if metadata:
-        out += _length_delimited(9, metadata)
-    return out
-
-
 def values_event(values: Sequence[bytes], step: int, wall_time: float) -> bytes:
-    """One serialized ``Event`` whose ``Summary`` holds ``values`` (from :func:`summary_value`)."""
+    """One serialized ``Event`` whose ``Summary`` holds ``values`` (serialized ``Summary.Value``)."""
     summary = b"".join(_length_delimited(1, v) for v in values)
     return _event(wall_time, step, _length_delimited(5, summary))
 
@@ -305,7 +286,8 @@ class EventWriter:
         self._pending.append(scalar_event(tag, value, step, when))
 
     def add_values(self, values: Sequence[bytes], step: int = 0, wall_time: Optional[float] = None) -> None:
-        """One event with ``Summary.Value`` messages built by :func:`summary_value`."""
+        """One event with ``values``: serialized ``Summary.Value`` messages (a plugin's own
+        summaries, such as the report's HParams data, built by tensorboard's code)."""
         when = time.time() if wall_time is None else wall_time
         self._pending.append(values_event(values, step, when))
 
@@ -395,19 +377,6 @@ def _plugin_name(metadata: bytes) -> str:
                 if f == 1 and w == 2:
                     return name.decode("utf-8", "replace")
     return ""
-
-
-def _plugin_data(metadata: bytes) -> Tuple[str, bytes]:
-    """``(plugin_name, content)`` of a serialized ``SummaryMetadata``."""
-    name, content = "", b""
-    for field, wire, plugin_data in _fields(metadata):
-        if field == 1 and wire == 2:
-            for f, w, value in _fields(plugin_data):
-                if f == 1 and w == 2:
-                    name = value.decode("utf-8", "replace")
-                elif f == 2 and w == 2:
-                    content = value
-    return name, content
 
 
 def _summary_scalars(summary: bytes) -> Iterator[Tuple[str, float]]:
@@ -505,42 +474,3 @@ def read_logdir(logdir: str, check_crc: bool = True) -> Dict[str, Dict[int, floa
         for tag, step, value, _ in read_scalars(path, check_crc):
             out.setdefault(tag, {})[step] = value
     return out
-
-
-def _event_plugin_data(event: bytes, plugin_name: str) -> List[Tuple[str, int, bytes]]:
-    step, summaries = 0, []
-    for field, wire, value in _fields(event):
-        if field == 2 and wire == 0:
-            step = value - (1 << 64) if value >= 1 << 63 else value
-        elif field == 5 and wire == 2:
-            summaries.append(value)
-    return [(tag, step, content) for s in summaries for tag, content in _summary_plugin_data(s, plugin_name)]
-
-
-def _summary_plugin_data(summary: bytes, plugin_name: str) -> Iterator[Tuple[str, bytes]]:
-    for field, wire, value in _fields(summary):
-        if field != 1 or wire != 2:
-            continue
-        tag, metadata = "", b""
-        for f, w, v in _fields(value):
-            if f == 1 and w == 2:
-                tag = v.decode("utf-8", "replace")
-            elif f == 9 and w == 2:
-                metadata = v
-        name, content = _plugin_data(metadata)
-        if name == plugin_name:
-            yield tag, content
-
-
-def read_plugin_data(path: str, plugin_name: str, check_crc: bool = True) -> Iterator[Tuple[str, int, bytes]]:
-    """``(tag, step, content)`` of every summary of plugin ``plugin_name`` in the event file
-    at ``path``: ``content`` is the plugin's serialized message (``plugin_data.content``).
-    Malformed events are skipped; a truncated last record is ignored."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    for data in records(buf, check_crc):
-        try:
-            found = _event_plugin_data(data, plugin_name)
-        except (ValueError, IndexError, struct.error):
-            continue
-        yield from found

@@ -21,11 +21,11 @@ from typing import Any, Dict, List
 
 import pytest
 
-from launcher.report import hparams
 from launcher.report.write import write_report
 from launcher.robomimic import tfevents
 from tests.integration.test_real_robomimic import config_for, robomimic_train, tensorboards_scalars, train  # noqa: F401
 from tests.test_report import expected_metrics, logged_in_text
+from tests.test_report_hparams import python_value, read_hparams
 
 pytestmark = pytest.mark.integration
 
@@ -145,8 +145,8 @@ def test_plots_open_and_hparams_sessions_hold_the_runs(report):
     assert all(imread(report / "plots" / name).size for name in plots)
     for row in rows(report):
         (path,) = tfevents.event_files(str(report / "tensorboard" / row["run"]))
-        start = hparams.read_hparams(path)[hparams.SESSION_START_INFO_TAG]["session_start_info"]
-        assert {h["key"]: hparams.python_value(h["value"]) for h in start["hparams"]} == {
+        start = read_hparams(path)["_hparams_/session_start_info"].session_start_info
+        assert {key: python_value(value) for key, value in start.hparams.items()} == {
             LR: float(row[LR]), SEED: float(row[SEED])}
         scalars = {tag: value for tag, _, value in tensorboards_own_scalars(path) if not tag.startswith("curves/")}
         assert scalars == {c: f32(v) for c, v in metric_cells(row).items()}
@@ -159,4 +159,4 @@ def tensorboards_own_scalars(path: str) -> List[tuple]:
     from tensorboard.util import tensor_util
 
     return [(v.tag, e.step, float(tensor_util.make_ndarray(v.tensor))) for e in EventFileLoader(path).Load()
-            for v in e.summary.value if v.metadata.plugin_data.plugin_name != hparams.PLUGIN_NAME]
+            for v in e.summary.value if v.metadata.plugin_data.plugin_name != "hparams"]
