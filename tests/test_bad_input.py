@@ -6,6 +6,7 @@ wiring: no traceback, a non-zero exit, nothing written.
 """
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -179,13 +180,16 @@ def test_script_file_that_is_a_folder(tmp_path):
         ({"timeout_min": -1}, "launch.timeout_min must be a positive number"),
         ({"gpus": "all"}, "launch.gpus must be a list of device ids"),
         ({"gpus": [0, 0]}, "launch.gpus lists a device twice"),
-        ({"runs_per_gpu": 0}, "launch.runs_per_gpu must be an int >= 1"),
+        ({"runs_per_gpu": 0}, "launch.runs_per_gpu must be an int from 1 to 64"),
+        ({"runs_per_gpu": 20000, "mode": "run"}, "launch.runs_per_gpu must be an int from 1 to 64, got 20000"),
+        ({"gpus": [], "mode": "run"}, "launch.gpus=[] names no device; drop launch.gpus"),
+        ({"gpus": [0, 1]}, "launch.gpus assigns GPUs to run mode's trainings (launch.mode=run)"),
         ({"extra_args": "--a 'b"}, "launch.extra_args: cannot split"),
     ],
     ids=lambda v: str(v) if isinstance(v, dict) else None,
 )
 def test_bad_launch_options(tmp_path, launch, fragment):
-    with pytest.raises(SweepError, match=fragment.replace("(", r"\(")):
+    with pytest.raises(SweepError, match=re.escape(fragment)):
         make_request(tmp_path, params=[p("train.seed", "s", 0, [1])], **launch)
 
 

@@ -20,6 +20,7 @@ from launcher.core.errors import SweepError
 from launcher.robomimic.train_command import TrainCommand, train_command
 
 MODES = ("script", "run", "list")
+MAX_RUNS_PER_GPU = 64
 
 
 def _option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -48,7 +49,8 @@ class LaunchConf:
     timeout_min: Optional[float] = _option(None, "run mode: end a run that trains longer than this many minutes "
                                                  "(default none)")
     gpus: Any = _option(None, "run mode: GPU ids to share ([0,1]), auto, or none; one device per run")
-    runs_per_gpu: int = _option(1, "run mode: runs that may share one GPU at once (default 1)")
+    runs_per_gpu: int = _option(1, f"run mode: runs that may share one GPU at once (default 1, at most "
+                                   f"{MAX_RUNS_PER_GPU})")
     # Set by the sweeper for each run-mode job: the run it trains.
     run: Optional[str] = _option(None, "", internal=True)
 
@@ -88,6 +90,9 @@ class LaunchOptions:
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
         values = {f.name: READERS[f.name](launch.get(f.name, f.default), f.name, cwd) for f in option_fields()}
+        if values["mode"] == "script" and values["gpus"] is not None:
+            raise SweepError("launch.gpus assigns GPUs to run mode's trainings (launch.mode=run); run.sh trains "
+                             "one run after another on the GPUs it is given: CUDA_VISIBLE_DEVICES=0 bash run.sh")
         extra = launch.get("extra_args")
         return LaunchOptions(**values, extra_text=extra if isinstance(extra, str) else None)
 
@@ -166,6 +171,9 @@ def _gpus(value: Any, name: str, cwd: Path) -> Any:
         value = [value]
     if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
                                                 for v in value):
+        if not value:
+            raise SweepError(f"launch.{name}=[] names no device; drop launch.{name} (null) to assign no GPUs, "
+                             "or give ids ([0,1]) or auto")
         if len(set(value)) != len(value):
             raise SweepError(f"launch.{name} lists a device twice: {list(value)}")
         return tuple(value)
@@ -173,8 +181,9 @@ def _gpus(value: Any, name: str, cwd: Path) -> Any:
 
 
 def _runs_per_gpu(value: Any, name: str, cwd: Path) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SweepError(f"launch.{name} must be an int >= 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RUNS_PER_GPU:
+        # A run takes its slot by trying each of them: an unbounded count would open that many files per run.
+        raise SweepError(f"launch.{name} must be an int from 1 to {MAX_RUNS_PER_GPU}, got {value!r}")
     return value
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from launcher.core.errors import SweepError
 from launcher.core.status import Status
 from launcher.robomimic.paths import new_run_folders, output_dir_setting, resolve_output_root, timestamp_folders
 from launcher.run_mode import gpus
@@ -84,14 +85,18 @@ class _Job:
             raise JobError(f"cannot read its config {self.config_path}: {e.strerror}") from None
 
     def _gpu_slot(self) -> Optional[gpus.GpuSlot]:
-        if not self.settings.gpus:
+        if not self.settings.gpus or not self.settings.gpu_slots:
             return None
-        return gpus.take(self.settings.gpus, self.settings.runs_per_gpu, self.should_stop)
+        try:
+            slots = gpus.Slots.at(Path(self.settings.gpu_slots))
+            return slots.take(self.settings.gpus, self.settings.runs_per_gpu, self.should_stop)
+        except SweepError as e:
+            raise JobError(str(e)) from None
 
     def _train(self, text: str, root: Path, slot: Optional[gpus.GpuSlot]) -> Dict[str, Any]:
         before = timestamp_folders(root / self.name)
         env = dict(os.environ, **(slot.env() if slot else {}))
-        gpu = slot.device if slot else None
+        gpu = slot.manifest_value if slot else None
         argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
         timeout = None if self.settings.timeout_min is None else self.settings.timeout_min * 60
         try:
@@ -123,13 +128,13 @@ class _Job:
             with contextlib.suppress(OSError):
                 os.utime(self.record_file)
 
-    def _record_running(self, pid: int, gpu: Optional[int]) -> None:
+    def _record_running(self, pid: int, gpu: Any) -> None:
         write_run_record(self.record_file, {
             "status": Status.RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "job_pid": os.getpid(), "gpu": gpu,
             "started": self.started, "heartbeat": time.time(),
         })
 
-    def _finish(self, result: TrainingResult, output_dir: Optional[str], gpu: Optional[int]) -> Dict[str, Any]:
+    def _finish(self, result: TrainingResult, output_dir: Optional[str], gpu: Any) -> Dict[str, Any]:
         outcome = {
             "name": self.name,
             "status": result.status,

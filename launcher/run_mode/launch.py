@@ -85,6 +85,7 @@ class Launch:
         self.logs = self.sweep_dir / "logs"
         self.manifest = self.sweep_dir / "manifest.jsonl"
         self.gpus = resolve_gpus(options, hydra.launcher_target)
+        self.gpu_slots = gpu_slots.Slots.prepare() if self.gpus else None
         if hydra.max_batch_size is not None and hydra.max_batch_size < 1:
             raise SweepError(f"hydra.sweeper.max_batch_size must be at least 1, got {hydra.max_batch_size}")
         self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
@@ -159,6 +160,7 @@ class Launch:
             timeout_min=self.options.timeout_min,
             gpus=None if self.gpus is None else list(self.gpus),
             runs_per_gpu=self.options.runs_per_gpu,
+            gpu_slots=None if self.gpu_slots is None else str(self.gpu_slots.folder),
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
         )
@@ -360,7 +362,7 @@ def stop_trainings(launch: LaunchDir, rows: List[Row], sig: int = signal.SIGTERM
                 pass
 
 
-def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple]:
+def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[Tuple[str, ...]]:
     if options.gpus is None:
         return None
     if "SlurmLauncher" in launcher_target:
@@ -368,11 +370,7 @@ def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple
             "launch.gpus shares this machine's GPUs; on SLURM ask for them per run with "
             "hydra.launcher.gpus_per_node=1 (or hydra/launcher=robomimic_slurm)"
         )
-    devices = gpu_slots.detect_gpus() if options.gpus == "auto" else options.gpus
-    if not devices:
-        raise SweepError("launch.gpus=auto: this machine shows no GPU (nvidia-smi -L lists none); "
-                         "drop launch.gpus to train on the CPU")
-    return tuple(devices)
+    return gpu_slots.devices(options.gpus)
 
 
 def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Path) -> None:

@@ -48,8 +48,9 @@ class LaunchSettings:
     argv_prefix: List[str]  # [python, train script]
     extra_args: List[str]
     timeout_min: Optional[float]
-    gpus: Optional[List[int]]
+    gpus: Optional[List[str]]  # each as a run's CUDA_VISIBLE_DEVICES names it
     runs_per_gpu: int
+    gpu_slots: Optional[str]  # the slots folder the sweeper checked
     sweeper_pid: int
     sweeper_host: str
 
@@ -140,7 +141,7 @@ class Row:
         self.duration_s: Optional[float] = None
         self.output_dir: Optional[str] = None
         self.reason = ""
-        self.gpu: Optional[int] = None
+        self.gpu: Any = None  # the device index, or its UUID
         # A skipped run points at the finished run's own files, which may differ from this sweep's.
         self.config: Optional[str] = None
         self.log: Optional[str] = None
