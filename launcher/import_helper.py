@@ -231,8 +231,19 @@ def summary(helper: str, generated: Generated, out: str, command: str) -> List[s
     ]
     if generated.extra_flags == "":
         lines.append("  (an empty extra_flags only adds a space at the end of robomimic's lines; left out)")
+    elif generated.extra_flags and _quoted_words(generated.extra_flags) != generated.extra_flags:
+        lines.append(f"  (the app passes extra_flags as quoted words: {_quoted_words(generated.extra_flags)}; "
+                     "robocasa's script let the shell read them)")
     lines += [f"Run it from {os.getcwd()} with:", f"  {command}"]
     return lines
+
+
+def _quoted_words(flags: str) -> str:
+    """``flags`` as run.sh writes ``launch.extra_args=<flags>``."""
+    try:
+        return " ".join(shlex.quote(word) for word in shlex.split(flags))
+    except ValueError as e:
+        raise SweepError(f"generate(extra_flags={flags!r}) cannot be split into shell words: {e}") from None
 
 
 def import_helper(helper: str, helper_args: Sequence[str], out: str, overwrite: bool = False) -> List[str]:

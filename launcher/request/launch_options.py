@@ -40,7 +40,8 @@ class LaunchConf:
                                             "robomimic's scripts/train.py, or stub for the shipped train_stub.py")
     python: Optional[str] = _option(None, "the interpreter of the training command (default: python in run.sh, "
                                           "this one in run mode and for train_script=robomimic|stub)")
-    extra_args: Any = _option(None, "arguments appended to every training command (\"--debug\" or [a, b])")
+    extra_args: Any = _option(None, "arguments appended to every training command: shell words (\"--debug\") "
+                                    "or a list ([a, b]); run.sh quotes each word")
     wandb_proj_name: Any = _option(None, "written to experiment.logging.wandb_proj_name (default: the sweep "
                                          "file's, else debug; false: not written)")
     overwrite: bool = _option(False, "replace existing configs/script that hold something else (default false)")
@@ -79,7 +80,6 @@ class LaunchOptions:
     extra_args: Tuple[str, ...]
     # None: the sweep file's, else "debug"; False: not written (the base's value stays); a name.
     wandb_proj_name: Any
-    extra_text: Optional[str] = None  # launch.extra_args as typed, when a string
     overwrite: bool = False
     rerun: bool = False
     report: bool = True
@@ -93,12 +93,11 @@ class LaunchOptions:
         if values["mode"] == "script" and values["gpus"] is not None:
             raise SweepError("launch.gpus assigns GPUs to run mode's trainings (launch.mode=run); run.sh trains "
                              "one run after another on the GPUs it is given: CUDA_VISIBLE_DEVICES=0 bash run.sh")
-        extra = launch.get("extra_args")
-        return LaunchOptions(**values, extra_text=extra if isinstance(extra, str) else None)
+        return LaunchOptions(**values)
 
     def train_command(self, cwd: Path, run_mode: bool) -> TrainCommand:
         """The command every run of this sweep trains with."""
-        return train_command(self.train_script, self.python, self.extra_args, self.extra_text, cwd, run_mode)
+        return train_command(self.train_script, self.python, self.extra_args, cwd, run_mode)
 
 
 Reader = Callable[[Any, str, Path], Any]

@@ -106,6 +106,10 @@ class _Job:
                     should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu),
                 )
             result = slurm.explain(result)
+        except Exception as e:  # a fault of ours, not the training's: say so, never "interrupted"
+            self._finish(TrainingResult(Status.FAILED, None, time.time() - self.started,
+                                        f"the job failed: {type(e).__name__}: {e}"), None, gpu)
+            raise
         except BaseException:
             # Stopped by a signal to the sweeper itself (basic launcher): record it, then go on unwinding.
             self._finish(TrainingResult(Status.INTERRUPTED, None, time.time() - self.started,

@@ -88,10 +88,15 @@ def run_training(
     with open(log_path, "wb") as log:
         log.write(("$ " + " ".join(argv) + "\n").encode())
         log.flush()
-        process = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent,
-        )
+        try:
+            process = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_die_with_parent,
+            )
+        except OSError as e:  # the interpreter vanished or cannot run since the sweep checked it
+            reason = f"cannot start {argv[0]}: {e.strerror or e}"
+            log.write(f"{reason}\n".encode())
+            return TrainingResult(Status.FAILED, None, time.monotonic() - start, reason)
     try:
         on_start(process.pid)
         _answer_prompt(process)
