@@ -57,3 +57,20 @@ def test_a_fault_of_the_job_itself_is_a_failure_not_an_interruption(tmp_path, mo
         run_one(tmp_path, script(tmp_path, "print('finished run successfully!')"))
     record = read_json(next((tmp_path / "sd" / ".sweep").glob(f"*/runs/{NAME}.json")))
     assert (record["status"], record["reason"]) == (Status.FAILED, "the job failed: RuntimeError: disk on fire")
+
+
+def test_a_failed_training_is_judged_from_the_end_of_a_huge_log_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    from launcher.run_mode.training import judge
+
+    log = tmp_path / "run.log"
+    log.write_bytes(b"$ python train.py\n" + b"x" * (8 << 20) + b"\nRuntimeError: CUDA out of memory\n")
+    tracemalloc.start()
+    try:
+        result = judge(1, log, 1.0, output_start=len("$ python train.py\n"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (result.status, result.reason) == (Status.FAILED, "exit code 1: RuntimeError: CUDA out of memory")
+    assert peak < 2 << 20, f"judging an 8 MB log held {peak >> 20} MB"

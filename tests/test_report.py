@@ -401,6 +401,24 @@ def test_a_running_run_is_found_through_multirun_yaml_when_the_launch_is_gone(bu
     assert running.metrics["epochs"] == 2
 
 
+def test_a_manifest_line_that_cannot_be_read_is_a_row_that_says_so(built, tmp_path):
+    import shutil
+
+    copy = tmp_path / "sd"
+    shutil.copytree(built.folder, copy, ignore=shutil.ignore_patterns("results*", "plots", "tensorboard"))
+    lines = (copy / "manifest.jsonl").read_text().splitlines(keepends=True)
+    lines[1] = lines[1][:60] + "\n"  # cut: its name survives
+    lines[2] = "\x00garbage\n"
+    (copy / "manifest.jsonl").write_text("".join(lines))
+    report = read_report(str(copy))
+    assert len(report.runs) == len(RUNS), "no run vanishes"
+    by_name = {r.name: r for r in report.runs}
+    cut, garbage = by_name[list(RUNS)[1]], by_name["(line 3 of manifest.jsonl)"]
+    assert (cut.status, cut.reason, cut.metrics) == ("unknown", "line 2 of manifest.jsonl could not be read", {})
+    assert (garbage.status, garbage.reason) == ("unknown", "line 3 of manifest.jsonl could not be read")
+    assert report.keys == (LR, SEED), "the unreadable rows leave the swept keys as they are"
+
+
 def test_iql_loss_is_its_actor_loss(tmp_path):
     config = {"algo_name": "iql", "experiment": {"name": "iql_run", "validate": True, "rollout": {"enabled": False}},
               "train": {"data": str(DEMO), "output_dir": str(tmp_path / "out"), "num_epochs": 3,

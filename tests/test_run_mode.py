@@ -3,6 +3,7 @@
 Small sweeps (two or four runs of train_stub.py) keep these fast; the README's test
 trains the shipped eight-run sweep.
 """
+import shutil
 from pathlib import Path
 from typing import List
 
@@ -10,11 +11,14 @@ import pandas as pd
 import pytest
 
 from launcher.core.status import Status
+from launcher.report.write import read_report
 from launcher.robomimic.train_command import robomimic_train_script
 from launcher.run_mode.launch import print_summary
 from launcher.run_mode.progress import Progress
 from launcher.run_mode.state import LaunchDir, Row
-from tests.helpers import REPO, config_files, emit_ours, run_app, run_app_failing
+from launcher.run_mode.state import run_hash
+from tests.helpers import REPO, config_files, emit_ours, make_request, manifest_rows, run_app, run_app_failing, \
+    run_mode_in_process
 
 DATA = Path(__file__).parent / "data"
 STUB = REPO / "train_stub.py"
@@ -105,6 +109,49 @@ def test_failed_runs_say_why_do_not_stop_the_others_and_run_again_on_resume(tmp_
     proc = run_app_failing(args(tmp_path, "sd2", *extra, seeds="1,2,3"))
     assert "Skipping 1 of 3 runs" in proc.stdout and "Launching 2 runs;" in proc.stdout
     assert list(manifest(tmp_path, "sd2")["status"]) == ["skipped", "failed", "failed"]
+
+
+DEMO = REPO / "launcher" / "demo" / "tiny_lift_low_dim.hdf5"
+
+
+def stub_sweep(tmp_path: Path, sd: str, seeds: List[int] = [1, 2], **launch) -> str:
+    """Train ``seeds`` with the stub, in this process, into sweep folder ``sd``."""
+    request = make_request(tmp_path, mode="run", train_script="stub", report=False, **launch,
+                           config_dir=str(tmp_path / sd / "configs"), script_file=str(tmp_path / sd / "run.sh"),
+                        params=[{"key": "train.seed", "name": "seed", "group": 0, "values": seeds}],
+                        fixed={"train.data": str(DEMO), "train.output_dir": str(tmp_path / "trained"),
+                               "train.num_epochs": 2})
+    return run_mode_in_process(request, tmp_path / sd)
+
+
+def test_a_run_counts_as_finished_only_for_the_same_command_and_while_its_output_is_there(tmp_path):
+    """A smoke sweep with other arguments never passes for the real one, and a run whose
+    output folder was deleted trains again (its metrics and checkpoints are gone)."""
+    # Another name, so that it writes elsewhere (the real runs may start within the same second).
+    stub_sweep(tmp_path, "smoke", seeds=[1], extra_args=["--name", "smoke"])
+    out = stub_sweep(tmp_path, "real")
+    assert "Skipping" not in out
+    real = manifest_rows(tmp_path / "real")
+    assert [r["status"] for r in real] == ["succeeded", "succeeded"]
+    shutil.rmtree(real[0]["output_dir"])
+    report = read_report(str(tmp_path / "real"))
+    gone = next(r for r in report.runs if r.name == "test_seed_1")
+    assert (gone.status, gone.metrics, gone.best_checkpoint(report.ranking.metric)) == ("missing", {}, "")
+    assert gone.reason == f"its output folder {real[0]['output_dir']} is gone (deleted or moved)"
+    out = stub_sweep(tmp_path, "again")
+    assert "Training 1 run(s) again that finished before: their output folders are gone" in out
+    assert [r["status"] for r in manifest_rows(tmp_path / "again")] == ["succeeded", "skipped"]
+
+
+@pytest.mark.parametrize("other", [
+    pytest.param(["/other/python", "train.py"], id="another-interpreter"),
+    pytest.param(["python", "other_train.py"], id="another-train-script"),
+    pytest.param(["python", "train.py", "--debug"], id="extra-args"),
+    pytest.param(["python", "train.py --debug"], id="words-not-text"),
+])
+def test_the_resume_marker_covers_the_command(other):
+    assert run_hash("{}", ["python", "train.py"]) != run_hash("{}", other)
+    assert run_hash("{}", ["python", "train.py"]) == run_hash("{}", ("python", "train.py"))
 
 
 def test_a_prompt_gets_one_answer_then_end_of_file(tmp_path):

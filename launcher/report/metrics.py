@@ -37,7 +37,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from launcher.core.status import FINISHED, Status
 from launcher.report import ReportError
 from launcher.report.sources import SEED_KEY, RunSource, Sweep
-from launcher.robomimic.logs import RunLog, parse_log, read_run
+from launcher.robomimic.logs import RunLog, read_log, read_run
 
 LOSS_KEYS = ("Loss", "actor/loss")  # the first one a block has is its loss
 SUCCESS_KEY = "Success_Rate"
@@ -104,8 +104,10 @@ class ConfigGroup:
 # --- one run ----------------------------------------------------------------------------
 
 def read_result(source: RunSource) -> RunResult:
-    # A pending run has trained nothing yet; a log under its name is an earlier attempt's.
-    log = _read_logs(source) if source.status != Status.PENDING else RunLog(epochs=(), finished=False, error=None)
+    # A pending run has trained nothing yet, and a missing one's results are gone: a log under
+    # its name is an earlier attempt's, or the copy of what was deleted.
+    nothing = source.status in (Status.PENDING, Status.MISSING) or not source.readable
+    log = RunLog(epochs=(), finished=False, error=None) if nothing else _read_logs(source)
     curves = _curves(log)
     metrics, epochs = _metrics(log, curves)
     reason = source.reason or _first_line(log.error)
@@ -121,8 +123,7 @@ def _read_logs(source: RunSource) -> RunLog:
             return log
     if source.stdout_log:
         try:
-            with open(source.stdout_log, encoding="utf-8", errors="replace") as f:
-                return parse_log(f.read())
+            return read_log(source.stdout_log)
         except OSError:
             pass
     return RunLog(epochs=(), finished=False, error=None)

@@ -26,7 +26,7 @@ TOP = 10
 _TMP = ".rmsweep-report-"  # the launcher's temporary-name prefix, with the writer's pid after it
 T = TypeVar("T")
 _STATUS_ORDER = (Status.SUCCEEDED, Status.SKIPPED, Status.FAILED, Status.INTERRUPTED, Status.RUNNING, Status.UNFINISHED,
-                 Status.UNKNOWN, Status.PENDING)
+                 Status.MISSING, Status.UNKNOWN, Status.PENDING)
 
 
 @dataclass(frozen=True)

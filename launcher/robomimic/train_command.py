@@ -55,6 +55,11 @@ class TrainCommand:
     script: str
     extra_args: Tuple[str, ...] = ()
 
+    @property
+    def words(self) -> Tuple[str, ...]:
+        """The command without its config: what, besides the config, decides what a run trains."""
+        return (self.python, self.script, *self.extra_args)
+
     def argv(self, config_path: Path) -> List[str]:
         return [self.python, self.script, "--config", str(config_path), *self.extra_args]
 

@@ -120,8 +120,9 @@ class _Job:
         outcome = self._finish(result, output_dir, gpu)
         if result.status == Status.SUCCEEDED:
             # Recorded only now: a failed or interrupted run is never taken as finished.
-            mark_done(done_marker(root, self.name, text),
-                      {**outcome, "config": str(self.config_path), "log": str(self.log_path)})
+            command = [*self.settings.argv_prefix, *self.settings.extra_args]
+            mark_done(done_marker(root, self.name, text, command),
+                      {**outcome, "config": str(self.config_path), "log": str(self.log_path), "command": command})
         return outcome
 
     def _heartbeat(self) -> None:

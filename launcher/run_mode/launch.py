@@ -145,7 +145,7 @@ class Launch:
         encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
         progress = Progress(runs.rows, launch, save=lambda: write_manifest(self.manifest, runs.rows, encode))
         progress.save(force=True)
-        self._announce(runs.rows, runs.to_launch)
+        self._announce(runs.rows, runs.to_launch, runs.gone)
         return launch, progress
 
     def _settings(self, launch: LaunchDir, command: TrainCommand) -> LaunchSettings:
@@ -165,8 +165,10 @@ class Launch:
             sweeper_host=this_host(),
         )
 
-    def _announce(self, rows: List[Row], to_launch: List[Row]) -> None:
+    def _announce(self, rows: List[Row], to_launch: List[Row], gone: int) -> None:
         skipped = len(rows) - len(to_launch)
+        if gone:
+            print(f"Training {gone} run(s) again that finished before: their output folders are gone")
         if skipped:
             print(f"Skipping {skipped} of {len(rows)} runs that already finished "
                   "(launch.rerun=true runs them again)")
@@ -273,6 +275,7 @@ class _Runs:
         self._datasets: Set[Any] = set()
         self._roots: Dict[Any, Path] = {}
         self._finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
+        self.gone = 0  # runs that finished before, whose output folders are gone
 
     def visit(self, run: RunFiles) -> None:
         workers = self.plan.value(run.choice, "train.num_data_workers")
@@ -295,13 +298,19 @@ class _Runs:
             self.claims[root].add(run.name)
 
     def _marker(self, root: Path, run: RunFiles) -> Optional[Dict[str, Any]]:
+        """The record of this run finished before, with this command, its output still there."""
         if self.options.rerun:
             return None
         if root not in self._finished:
             self._finished[root] = runs_with_markers(root)
         if run.name not in self._finished[root]:
             return None
-        return read_json(done_marker(root, run.name, run.text))
+        marker = read_json(done_marker(root, run.name, run.text, self.command.words))
+        output_dir = (marker or {}).get("output_dir")
+        if output_dir and not os.path.isdir(output_dir):
+            self.gone += 1  # deleted or moved since: its results are no more, so it trains again
+            return None
+        return marker
 
     def _output_root(self, run: RunFiles) -> Path:
         value = self.plan.value(run.choice, "train.output_dir")

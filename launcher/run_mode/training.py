@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from launcher.core.status import Status
-from launcher.robomimic.logs import robomimic_error
+from launcher.robomimic.logs import log_verdict
 
 PROMPT_ANSWER = b"n\n"
 POLL_S = 0.2
@@ -85,8 +85,9 @@ def run_training(
     """``argv`` with output to ``log_path``, until it exits, times out or ``should_stop()``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    header = ("$ " + " ".join(argv) + "\n").encode()
     with open(log_path, "wb") as log:
-        log.write(("$ " + " ".join(argv) + "\n").encode())
+        log.write(header)
         log.flush()
         try:
             process = subprocess.Popen(
@@ -108,7 +109,7 @@ def run_training(
     if stopped is not None:
         status = Status.FAILED if stopped.startswith("timed out") else Status.INTERRUPTED
         return TrainingResult(status, process.returncode, duration, stopped)
-    return judge(process.returncode, log_path, duration)
+    return judge(process.returncode, log_path, duration, output_start=len(header))
 
 
 def _answer_prompt(process: subprocess.Popen) -> None:
@@ -142,32 +143,17 @@ def format_minutes(minutes: float) -> str:
     return f"{minutes:g}"
 
 
-def judge(exit_code: int, log_path: Path, duration: float) -> TrainingResult:
-    """Failed on a non-zero exit or robomimic's exit-0 failure, with the error as the reason."""
+def judge(exit_code: int, log_path: Path, duration: float, output_start: int = 0) -> TrainingResult:
+    """Failed on a non-zero exit or robomimic's exit-0 failure, with the error as the reason;
+    judged from a bounded window of the log (``output_start``: where the training's output begins)."""
+    verdict = log_verdict(str(log_path), output_start)
     if exit_code == 0:
-        error = robomimic_error(_read_text(log_path))
-        if error is None:
+        if verdict.error is None:
             return TrainingResult(Status.SUCCEEDED, 0, duration, "")
-        return TrainingResult(Status.FAILED, 0, duration, error)
+        return TrainingResult(Status.FAILED, 0, duration, verdict.error)
     if exit_code < 0:
         reason = f"killed by {signal.Signals(-exit_code).name}"
     else:
         reason = f"exit code {exit_code}"
-    last = last_line(_read_text(log_path).partition("\n")[2])  # after the "$ command" line
+    last = verdict.last_line
     return TrainingResult(Status.FAILED, exit_code, duration, f"{reason}: {last}" if last else reason)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def last_line(text: str) -> str:
-    """The last non-empty line of a log (tqdm's ``\\r`` redraws count as line ends)."""
-    for line in reversed(text.replace("\r", "\n").splitlines()):
-        if line.strip():
-            return line.strip()
-    return ""
