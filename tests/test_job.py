@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Sequence
 import pytest
 
 from launcher.core.status import Status
-from launcher.run_mode.job import run_job
+from launcher.run_mode.job import alive, run_job
 from launcher.run_mode.state import LaunchDir, LaunchSettings, read_json, this_host
 
 NAME = "run_seed_1"
@@ -74,3 +74,41 @@ def test_a_failed_training_is_judged_from_the_end_of_a_huge_log_in_bounded_memor
         tracemalloc.stop()
     assert (result.status, result.reason) == (Status.FAILED, "exit code 1: RuntimeError: CUDA out of memory")
     assert peak < 2 << 20, f"judging an 8 MB log held {peak >> 20} MB"
+
+
+LEAVES_A_CHILD = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", '''
+import os, signal, sys, time
+if sys.argv[1] == "stubborn":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(sys.argv[2], "w").write(str(os.getpid()))
+while True:
+    time.sleep(0.05)
+    print("still writing to the run's log", flush=True)
+''', "{how}", "{pid_file}"])
+while True:
+    try:
+        if open("{pid_file}").read():
+            break
+    except OSError:
+        pass
+print("finished run successfully!")
+"""
+
+
+@pytest.mark.parametrize("how", ["polite", "stubborn"], ids=["ends-on-SIGTERM", "ignores-SIGTERM"])
+def test_what_a_training_leaves_running_is_ended_with_the_run_and_named(tmp_path, monkeypatch, how):
+    """A child in the training's process group outlived the run (its parent became PID 1),
+    kept writing to the run's log after it was recorded, and kept its GPU."""
+    from launcher.run_mode import training
+
+    monkeypatch.setattr(training, "GRACE_S", 0.3)
+    pid_file = tmp_path / "child.pid"
+    outcome = run_one(tmp_path, script(tmp_path, LEAVES_A_CHILD.format(how=how, pid_file=pid_file)))
+    child = int(pid_file.read_text())
+    assert not alive(child), "the child outlived its run"
+    assert outcome["status"] == Status.SUCCEEDED
+    assert outcome["reason"].startswith(f"ended 1 process(es) it left running: {child} (python")
+    log = tmp_path / "sd" / "logs" / f"{NAME}.log"
+    assert log.read_text().endswith(f"[robomimic-sweep] the training exited; {outcome['reason']}\n")

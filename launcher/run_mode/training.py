@@ -10,16 +10,17 @@ The training runs in its own process group, so stopping it stops everything it
 started (data-loader workers included), and it dies with the process that started
 it (the kernel's parent-death signal), so a killed sweep leaves no training behind.
 It is stopped when the sweep is asked to stop and when ``launch.timeout_min`` runs
-out.
+out. When it exits by itself, whatever it left running in its process group is ended
+before the run is recorded (and its GPU slot given back), and named in the run's reason.
 """
 import ctypes
 import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from launcher.core.status import Status
 from launcher.robomimic.logs import log_verdict
@@ -73,6 +74,47 @@ def stop_group(process: subprocess.Popen, grace_s: float = GRACE_S) -> None:
             break
 
 
+def group_members(pgid: int) -> List[Tuple[int, str]]:
+    """(pid, command name) of the live processes of the training's process group (its own
+    session: ``start_new_session``), zombies aside; read from /proc."""
+    members = []
+    try:
+        pids = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return members  # no /proc: ending the group below still reaches them
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
+        except OSError:
+            continue  # gone meanwhile
+        fields = rest.split()
+        if len(fields) > 3 and fields[0] != "Z" and int(fields[2]) == pgid and int(fields[3]) == pgid:
+            members.append((pid, head.partition("(")[2]))
+    return members
+
+
+def end_leftovers(pgid: int) -> str:
+    """End what a training that exited left running in its process group (a data-loader
+    worker, a child it forgot): it would hold the run's GPU slot and write to its log after
+    the run was recorded. SIGTERM, SIGKILL after :data:`GRACE_S`; returns what was ended ("" if nothing)."""
+    left = group_members(pgid)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        deadline = time.monotonic() + (GRACE_S if sig == signal.SIGTERM else 1.0)
+        while group_members(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not group_members(pgid):
+            break
+    if not left:
+        return ""
+    shown = ", ".join(f"{pid} ({name})" for pid, name in left[:5]) + (", ..." if len(left) > 5 else "")
+    return f"ended {len(left)} process(es) it left running: {shown}"
+
+
 def run_training(
     argv: List[str],
     log_path: Path,
@@ -109,7 +151,13 @@ def run_training(
     if stopped is not None:
         status = Status.FAILED if stopped.startswith("timed out") else Status.INTERRUPTED
         return TrainingResult(status, process.returncode, duration, stopped)
-    return judge(process.returncode, log_path, duration, output_start=len(header))
+    ended = end_leftovers(process.pid)
+    result = judge(process.returncode, log_path, duration, output_start=len(header))
+    if not ended:
+        return result
+    with open(log_path, "ab") as log:
+        log.write(f"[robomimic-sweep] the training exited; {ended}\n".encode())
+    return replace(result, reason=f"{result.reason}; {ended}" if result.reason else ended)
 
 
 def _answer_prompt(process: subprocess.Popen) -> None:
