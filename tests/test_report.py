@@ -563,3 +563,34 @@ def test_after_run_never_fails_a_sweep(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err == (f"No report: {tmp_path} is not a sweep folder: it holds neither manifest.jsonl "
                             "(run mode) nor configs/*.json (script mode)\n")
+
+
+@pytest.mark.parametrize("numbers", [
+    pytest.param([1e200, -1e200], id="seeds-1e200-apart"),
+    pytest.param([1.7e308, 1.7e308, -1e308], id="near-the-float-limit"),
+    pytest.param([1e-300, 3e-300, 2e-300], id="tiny"),
+    pytest.param([0.25, 0.25], id="equal"),
+    pytest.param([0.1, 0.2, 0.3], id="ordinary"),
+])
+def test_means_and_deviations_of_any_finite_losses(numbers):
+    from launcher.report.metrics import mean, sample_std
+
+    # statistics' mean and stdev compute exactly (fractions): no overflow, a true reference
+    assert mean(numbers) == pytest.approx(statistics.mean(numbers), rel=1e-12)
+    assert sample_std(numbers) == pytest.approx(statistics.stdev(numbers), rel=1e-12)
+
+
+def test_a_diverged_seed_does_not_break_the_report(tmp_path):
+    """Two seeds of one config, one diverged: the report says so in numbers, no OverflowError."""
+    sweep = tmp_path / "sd"
+    sweep.mkdir()
+    rows = []
+    for seed, loss in ((1, 1e200), (2, -1e200)):
+        run_dir = tmp_path / "out" / f"s_{seed}" / "20260101000000"
+        (run_dir / "logs").mkdir(parents=True)
+        (run_dir / "logs" / "log.txt").write_text(robomimic_log([{"train": loss, "valid": loss}]))
+        rows.append({"index": seed - 1, "name": f"s_{seed}", "status": "succeeded",
+                     "params": {LR: 1e-3, SEED: seed}, "output_dir": str(run_dir)})
+    (sweep / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (config,) = write_report(str(sweep)).configs
+    assert config.stats["train_loss_last"] == (0.0, pytest.approx(statistics.stdev([1e200, -1e200])))

@@ -270,14 +270,25 @@ def rank_groups(groups: Sequence[ConfigGroup], ranking: Ranking) -> List[ConfigG
 
 
 def mean(numbers: Sequence[float]) -> float:
-    return math.fsum(numbers) / len(numbers)
+    if not all(math.isfinite(x) for x in numbers):
+        return sum(numbers) / len(numbers)  # inf or nan, as the numbers say
+    try:
+        return math.fsum(numbers) / len(numbers)
+    except OverflowError:  # a diverged run's loss near the float limit: the sum is not a float
+        return math.fsum(x / len(numbers) for x in numbers)
 
 
 def sample_std(numbers: Sequence[float]) -> Optional[float]:
     if len(numbers) < 2:
         return None
     m = mean(numbers)
-    return math.sqrt(math.fsum((x - m) ** 2 for x in numbers) / (len(numbers) - 1))
+    if not math.isfinite(m):
+        return math.nan
+    # Halved, so that no deviation overflows, and scaled by the largest, so that no square
+    # does: seeds 1e200 apart (a diverged run) have a finite deviation, and get it.
+    halves = [x / 2 - m / 2 for x in numbers]
+    scale = max(abs(d) for d in halves) or 1.0
+    return 2 * (scale * math.sqrt(math.fsum((d / scale) ** 2 for d in halves) / (len(numbers) - 1)))
 
 
 def read_results(sweep: Sweep) -> List[RunResult]:
