@@ -460,6 +460,14 @@ def test_cli_missing_folder_is_one_line_and_exit_1_in_a_real_process(tmp_path):
     assert proc.stderr == f"error: no such folder: {tmp_path / 'nope'}\n" and proc.stdout == ""
 
 
+@pytest.mark.parametrize("top", ["-3", "three"])
+def test_cli_top_must_be_a_count(tmp_path, capsys, top):
+    with pytest.raises(SystemExit) as stop:
+        report_main([str(tmp_path), "--top", top])
+    assert stop.value.code == 2
+    assert f"argument --top: must be a whole number, 0 or more; got {top}" in capsys.readouterr().err
+
+
 def test_cli_not_a_sweep(tmp_path, capsys):
     (tmp_path / "configs").mkdir()
     assert report_main([str(tmp_path)]) == 1
@@ -594,3 +602,32 @@ def test_a_diverged_seed_does_not_break_the_report(tmp_path):
     (sweep / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (config,) = write_report(str(sweep)).configs
     assert config.stats["train_loss_last"] == (0.0, pytest.approx(statistics.stdev([1e200, -1e200])))
+
+
+README_RUNS = [f"bc_rnn_hyper_plr_{lr}_gmm_{g}_rnnd_{d}_mlp_{m}" for lr in ("0.001", "0.0001") for g in "tf"
+               for d, m in (("400", "1024"), ("1000", "0"))]
+
+
+@pytest.mark.parametrize("env", ["Lift", "PickPlaceCan_D0_with_a_long_name"])
+def test_every_text_of_a_curves_plot_is_inside_the_picture(env):
+    """The README's main command drew curves_success_rate_Lift.png with its title cut at the left edge."""
+    from matplotlib.text import Text
+
+    from launcher.report.metrics import Ranking, RunResult
+    from launcher.report.plots import curves_figure
+    from launcher.report.sources import RunSource
+
+    curve = f"success_rate/{env}"
+    runs = [RunResult(RunSource(i, name, "succeeded", {}, None, None), "", {}, {}, {curve: ((1, 0.1), (2, 0.5))}, {})
+            for i, name in enumerate(README_RUNS)]
+    figure = curves_figure(runs, curve, Ranking("success_rate_best", True))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    ticks = {id(t) for axes in figure.axes for axis in (axes.xaxis, axes.yaxis)
+             for tick in axis.get_major_ticks() + axis.get_minor_ticks() for t in (tick.label1, tick.label2)}
+    texts = [t for t in figure.findobj(Text) if t.get_visible() and t.get_text() and id(t) not in ticks]
+    assert any(t.get_text().startswith("success rate in") for t in texts)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= figure.bbox.width and 0 <= box.y0 and box.y1 <= figure.bbox.height, \
+            f"{text.get_text()!r} is cut off: {box} in {figure.bbox}"

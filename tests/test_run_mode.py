@@ -3,6 +3,8 @@
 Small sweeps (two or four runs of train_stub.py) keep these fast; the README's test
 trains the shipped eight-run sweep.
 """
+import io
+import logging
 import shutil
 from pathlib import Path
 from typing import List
@@ -14,7 +16,7 @@ from launcher.core.status import Status
 from launcher.report.write import read_report
 from launcher.robomimic.train_command import robomimic_train_script
 from launcher.run_mode.launch import print_summary
-from launcher.run_mode.progress import Progress
+from launcher.run_mode.progress import Progress, ProgressMonitor
 from launcher.run_mode.state import LaunchDir, Row
 from launcher.run_mode.state import run_hash
 from tests.helpers import REPO, config_files, emit_ours, make_request, manifest_rows, run_app, run_app_failing, \
@@ -51,8 +53,8 @@ def test_runs_train_in_robomimics_layout_and_a_rerun_in_a_new_sweep_dir_skips_th
         for sub in ("config.json", "logs/log.txt", "logs/tb", "videos"):
             assert (run_dir / sub).exists(), run_dir / sub
     assert "[sweep] 2 done, 0 failed, 0 running, 0 left" in err and "Launching 2 runs" in out
-    # Hydra's launch lines show the run, nothing internal.
-    assert "#0 : launch.run='test_seed_1'" in out and ".sweep" not in out.split("Launching")[1].split("run ")[0]
+    # Without a terminal, Hydra's line per job is left out: the progress lines say the same.
+    assert "launch.run=" not in out and "#0 :" not in out
 
     # Run mode wrote the configs and run.sh script mode writes.
     script_mode = emit_ours(tmp_path / "script", None, [a for a in args(tmp_path) if not a.startswith(("launch.", "hydra."))])
@@ -199,3 +201,30 @@ def test_summary_of_a_clean_sweep(tmp_path, capsys, n):
         assert len(out.splitlines()) == n + 1 and "run_2" in out  # a table
     else:
         assert out.splitlines() == [f"51 runs: 51 done, 0 failed, 0 running, 0 left, 0 skipped; all runs: {tmp_path / 'm.jsonl'}"]
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["no-terminal", "a-terminal"])
+def test_hydras_line_per_job_is_left_out_without_a_terminal(tmp_path, terminal):
+    """The progress lines say what Hydra's `#N : launch.run=...` lines say; in a log file
+    the two interleaved."""
+    logged = io.StringIO()
+    handler = logging.StreamHandler(logged)
+    logging.getLogger().addHandler(handler)
+    launcher_log = logging.getLogger("hydra._internal.core_plugins.basic_launcher")
+    launcher_log.setLevel(logging.INFO)
+    rows = _rows(1, Status.PENDING)
+    try:
+        with ProgressMonitor(Progress(rows, LaunchDir(tmp_path), save=lambda: None), _Tty() if terminal else io.StringIO()):
+            launcher_log.info("Launching 1 jobs locally")
+            launcher_log.info("\t#0 : launch.run='run_0'")
+        launcher_log.info("\t#1 : launch.run='run_1'")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    shown = logged.getvalue().splitlines()
+    assert shown == ["Launching 1 jobs locally", *(["\t#0 : launch.run='run_0'"] if terminal else []),
+                     "\t#1 : launch.run='run_1'"]
