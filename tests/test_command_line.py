@@ -2,8 +2,8 @@
 import json
 
 import pytest
-from omegaconf import OmegaConf
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
 from launcher.core.params import Param

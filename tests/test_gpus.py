@@ -122,7 +122,8 @@ def test_devices_are_named_as_cuda_visible_devices_names_them(monkeypatch, visib
 @pytest.mark.parametrize(
     "visible, requested, fragment",
     [
-        pytest.param("2,3", (0, 2), "CUDA_VISIBLE_DEVICES=2,3 shows 2 device(s), numbered 0 to 1", id="outside-the-visible"),
+        pytest.param("2,3", (0, 2), "CUDA_VISIBLE_DEVICES=2,3 shows 2 device(s), numbered 0 to 1",
+                     id="outside-the-visible"),
         pytest.param("", "auto", "CUDA_VISIBLE_DEVICES is empty", id="auto-with-none-visible"),
     ],
 )
@@ -168,7 +169,8 @@ def _dangling_link(folder: Path, tmp_path: Path) -> Path:
     return tmp_path / "planted"
 
 
-@pytest.mark.parametrize("plant", [_link_to_a_private_file, _dangling_link], ids=["link-to-a-0600-file", "dangling-link"])
+@pytest.mark.parametrize("plant", [_link_to_a_private_file, _dangling_link],
+                         ids=["link-to-a-0600-file", "dangling-link"])
 def test_a_lock_file_that_is_a_link_is_refused_and_its_target_untouched(tmp_path, slots, plant):
     target = plant(slots.folder, tmp_path)
     with pytest.raises(SweepError, match=f"GPU slot {re.escape(str(slots.folder / 'gpu0-0.lock'))}"):

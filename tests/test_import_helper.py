@@ -181,7 +181,8 @@ def test_a_helper_that_os_exits_after_generate_is_imported(tmp_path):
     before anything was written."""
     helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], GENERATES_THEN_OS_EXITS)
     proc = subprocess.run([sys.executable, "-m", "launcher.import_helper", str(helper), "--out", "conf/sweep/s.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert (proc.returncode, proc.stderr) == (0, "")
     assert "key: train.seed" in (tmp_path / "conf" / "sweep" / "s.yaml").read_text()
 

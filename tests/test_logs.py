@@ -309,5 +309,6 @@ def test_a_line_across_two_chunks_is_found(tmp_path, monkeypatch, at):
 
 
 def test_a_line_longer_than_the_limit_keeps_its_end_where_the_header_is():
-    text = "Train Epoch 1\n{\n    \"Loss\": 1.0\n}\n" + "#" * (3 * logs.LINE_CHARS + 5) + "]Train Epoch 2\n{\n    \"Loss\": 2.0\n}\n"
+    block = "Train Epoch {}\n{{\n    \"Loss\": {}\n}}\n"
+    text = block.format(1, 1.0) + "#" * (3 * logs.LINE_CHARS + 5) + "]" + block.format(2, 2.0)
     assert [e.train for e in parse_log(text).epochs] == [{"Loss": 1.0}, {"Loss": 2.0}]

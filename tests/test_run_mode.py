@@ -17,10 +17,17 @@ from launcher.report.write import read_report
 from launcher.robomimic.train_command import robomimic_train_script
 from launcher.run_mode.launch import print_summary
 from launcher.run_mode.progress import Progress, ProgressMonitor
-from launcher.run_mode.state import LaunchDir, Row
-from launcher.run_mode.state import run_hash
-from tests.helpers import REPO, config_files, emit_ours, make_request, manifest_rows, run_app, run_app_failing, \
-    run_mode_in_process
+from launcher.run_mode.state import LaunchDir, Row, run_hash
+from tests.helpers import (
+    REPO,
+    config_files,
+    emit_ours,
+    make_request,
+    manifest_rows,
+    run_app,
+    run_app_failing,
+    run_mode_in_process,
+)
 
 DATA = Path(__file__).parent / "data"
 STUB = REPO / "train_stub.py"
@@ -219,7 +226,8 @@ def test_hydras_line_per_job_is_left_out_without_a_terminal(tmp_path, terminal):
     launcher_log.setLevel(logging.INFO)
     rows = _rows(1, Status.PENDING)
     try:
-        with ProgressMonitor(Progress(rows, LaunchDir(tmp_path), save=lambda: None), _Tty() if terminal else io.StringIO()):
+        progress = Progress(rows, LaunchDir(tmp_path), save=lambda: None)
+        with ProgressMonitor(progress, _Tty() if terminal else io.StringIO()):
             launcher_log.info("Launching 1 jobs locally")
             launcher_log.info("\t#0 : launch.run='run_0'")
         launcher_log.info("\t#1 : launch.run='run_1'")

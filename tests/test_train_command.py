@@ -56,7 +56,8 @@ ECHO_ARGS = "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done\n"
 
 @pytest.mark.parametrize(
     "extra_args",
-    ["--debug", "--note 'a b' --x=\"c d\"", "; touch pwned", "$(touch pwned) `touch pwned`", "a\\ b #c", ["x y", "$HOME"]],
+    ["--debug", "--note 'a b' --x=\"c d\"", "; touch pwned", "$(touch pwned) `touch pwned`", "a\\ b #c",
+     ["x y", "$HOME"]],
     ids=["a-flag", "quoted-words", "a-semicolon", "command-substitution", "escapes-and-hash", "a-list"],
 )
 def test_run_sh_and_run_mode_train_the_same_words(tmp_path, extra_args):
@@ -82,7 +83,8 @@ def test_run_mode_refuses_an_interpreter_that_does_not_run(tmp_path):
     broken.write_text("#!/bin/sh\necho 'libpython3.so: not found' >&2\nexit 127\n")
     broken.chmod(0o755)
     (tmp_path / "not_executable").write_text("")
-    cases = {str(tmp_path / "gone" / "python"): "does not exist", str(tmp_path / "not_executable"): "is not an executable file",
+    cases = {str(tmp_path / "gone" / "python"): "does not exist",
+             str(tmp_path / "not_executable"): "is not an executable file",
              str(broken): "cannot run Python (`" + str(broken) + " -c pass`: libpython3.so: not found)"}
     for python, fragment in cases.items():
         with pytest.raises(SweepError, match=re.escape(f"launch.python: {python} {fragment}")):

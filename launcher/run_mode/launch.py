@@ -393,6 +393,6 @@ def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Pat
     print(f"{'run':<{width}}  {'status':<11}  {'duration':>8}  reason / log")
     for r in shown:
         duration = "" if r.duration_s is None else format_duration(r.duration_s)
-        detail = r.reason if r.status in (Status.FAILED, Status.INTERRUPTED) or r.reason and r.status != Status.SKIPPED \
-            else r.log or str(logs / f"{r.name}.log")
+        says_why = r.status in (Status.FAILED, Status.INTERRUPTED) or r.reason and r.status != Status.SKIPPED
+        detail = r.reason if says_why else r.log or str(logs / f"{r.name}.log")
         print(f"{r.name:<{width}}  {r.status:<11}  {duration:>8}  {detail}")
