@@ -115,7 +115,8 @@ def _unsafe(folder: Path, chosen: bool) -> Optional[str]:
         info = os.lstat(folder)
     except OSError as e:
         if e.errno == errno.ENOENT and chosen:
-            return f"does not exist; make it (mkdir -m 1777 {folder} to share it with every user) or unset ${SLOTS_ENV}"
+            return (f"does not exist; make it (to share it between users: sudo install -d -m 1777 {folder}) "
+                    f"or unset ${SLOTS_ENV}")
         return f"cannot be read: {e.strerror}"
     if stat.S_ISLNK(info.st_mode):
         return "is a symbolic link; name the folder itself"
@@ -180,7 +181,7 @@ class Slots:
     @staticmethod
     def at(folder: Path) -> "Slots":
         """A job: the folder its sweeper checked, checked again (it may have changed since)."""
-        _checked(folder, chosen=True)
+        _checked(folder, chosen=folder != default_slots_dir())
         return Slots(folder, shared=bool(os.lstat(folder).st_mode & 0o022))
 
     def file(self, device: str, k: int) -> Path:
