@@ -215,19 +215,22 @@ class _Tty(io.StringIO):
         return True
 
 
+@pytest.mark.parametrize("launcher", ["hydra._internal.core_plugins.basic_launcher",
+                                      "hydra_plugins.hydra_joblib_launcher._core"], ids=["basic", "joblib"])
 @pytest.mark.parametrize("terminal", [False, True], ids=["no-terminal", "a-terminal"])
-def test_hydras_line_per_job_is_left_out_without_a_terminal(tmp_path, terminal):
+def test_hydras_line_per_job_is_left_out_without_a_terminal(tmp_path, monkeypatch, terminal, launcher):
     """The progress lines say what Hydra's `#N : launch.run=...` lines say; in a log file
-    the two interleaved."""
+    the two interleaved. (joblib's launcher makes its logger only when it first launches.)"""
     logged = io.StringIO()
     handler = logging.StreamHandler(logged)
     logging.getLogger().addHandler(handler)
-    launcher_log = logging.getLogger("hydra._internal.core_plugins.basic_launcher")
-    launcher_log.setLevel(logging.INFO)
+    monkeypatch.delitem(logging.root.manager.loggerDict, launcher, raising=False)
     rows = _rows(1, Status.PENDING)
     try:
         progress = Progress(rows, LaunchDir(tmp_path), save=lambda: None)
         with ProgressMonitor(progress, _Tty() if terminal else io.StringIO()):
+            launcher_log = logging.getLogger(launcher)
+            launcher_log.setLevel(logging.INFO)
             launcher_log.info("Launching 1 jobs locally")
             launcher_log.info("\t#0 : launch.run='run_0'")
         launcher_log.info("\t#1 : launch.run='run_1'")

@@ -108,15 +108,19 @@ class _HydraJobLines(logging.Filter):
     """Hydra's launchers log ``#3 : launch.run='<run>'`` for every job they start.
 
     On their own loggers: Hydra's launchers set up the root logger's handlers again at every
-    launch, and a filter on a logger stays."""
+    launch, and a filter on a logger stays. The loggers that log those lines are named, as
+    joblib's launcher makes its own only when it first launches."""
+
+    LAUNCHERS = ("hydra._internal.core_plugins.basic_launcher", "hydra_plugins.hydra_joblib_launcher._core",
+                 "hydra_plugins.hydra_submitit_launcher.submitit_launcher")
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).lstrip().startswith("#")
 
-    @staticmethod
-    def loggers() -> List[logging.Logger]:
+    @classmethod
+    def loggers(cls) -> List[logging.Logger]:
         names = [n for n in list(logging.root.manager.loggerDict) if n.startswith(("hydra.", "hydra_plugins."))]
-        return [logging.getLogger(name) for name in names]
+        return [logging.getLogger(name) for name in dict.fromkeys([*cls.LAUNCHERS, *names])]
 
 
 class ProgressMonitor:
