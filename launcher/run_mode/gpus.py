@@ -201,7 +201,10 @@ class Slots:
             except OSError as e:
                 raise SweepError(f"cannot make the GPU slot {path}: {e.strerror}") from None
         except OSError as e:
-            raise SweepError(f"GPU slot {path}: {e.strerror} (a link planted there?); remove it") from None
+            if e.errno == errno.ELOOP:
+                raise SweepError(f"GPU slot {path} is a symbolic link, which is never followed; remove it") from None
+            raise SweepError(f"cannot open the GPU slot {path}: {e.strerror} (its maker's umask must leave it "
+                             "readable to every user of a shared slots folder)") from None
         info = os.fstat(fd)
         problem = "is not a regular file" if not stat.S_ISREG(info.st_mode) else (
             f"belongs to another user (uid {info.st_uid})" if info.st_uid != _me() and not self.shared else "")
