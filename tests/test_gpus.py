@@ -173,7 +173,7 @@ def _dangling_link(folder: Path, tmp_path: Path) -> Path:
                          ids=["link-to-a-0600-file", "dangling-link"])
 def test_a_lock_file_that_is_a_link_is_refused_and_its_target_untouched(tmp_path, slots, plant):
     target = plant(slots.folder, tmp_path)
-    with pytest.raises(SweepError, match=f"GPU slot {re.escape(str(slots.folder / 'gpu0-0.lock'))}"):
+    with pytest.raises(SweepError, match=f"GPU slot {re.escape(str(slots.folder / 'gpu0-0.lock'))} is a symbolic link"):
         slots.try_take(["0"], 1)
     if target.name == "planted":
         assert not target.exists(), "nothing is made where a link points"
