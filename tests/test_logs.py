@@ -189,6 +189,15 @@ def test_robomimic_error(text, expected):
     assert robomimic_error(text) == expected
 
 
+@pytest.mark.parametrize("text,expected", ERRORS.values(), ids=ERRORS.keys())
+def test_a_log_file_is_judged_as_its_text(tmp_path, text, expected):
+    """The bounded verdict of a file says what robomimic_error says of its whole text."""
+    (tmp_path / "log.txt").write_text(text)
+    verdict = logs.log_verdict(str(tmp_path / "log.txt"))
+    assert (verdict.failed, verdict.error, verdict.finished) == (
+        "run failed with error:" in text, expected, "finished run successfully!" in text)
+
+
 def f32(x: float) -> float:
     return struct.unpack("<f", struct.pack("<f", x))[0]
 

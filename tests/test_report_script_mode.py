@@ -158,7 +158,7 @@ def test_a_relative_output_dir_of_an_unknown_training_folder_is_not_guessed(tmp_
     write_sweep(tmp_path / "sd", configs, made_in=None)
     table = report_rows(tmp_path / "sd", monkeypatch, tmp_path)
     assert {r["status"] for r in table} == {"unknown"}
-    assert table[0]["reason"].startswith("train.output_dir is relative, and the sweep does not say where run.sh trains")
+    assert table[0]["reason"].startswith("train.output_dir is relative, and where its training resolved it is unknown")
 
 
 def test_runs_of_another_sweep_with_the_same_names_are_not_this_ones(tmp_path, monkeypatch):

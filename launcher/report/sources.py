@@ -307,8 +307,8 @@ def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], root
     name = str((config.get("experiment") or {}).get("name"))
     if root is None:
         return RunSource(index, name, Status.UNKNOWN, params, None, None,
-                         "train.output_dir is relative, and the sweep does not say where run.sh trains "
-                         "(no multirun.yaml); make it absolute to find its output")
+                         "train.output_dir is relative, and where its training resolved it is unknown (the sweep "
+                         "has no multirun.yaml, or run.sh's train.py is robomimic's and robomimic is not installed)")
     everything = output_folders(root, name)
     folders = [folder for folder in everything if trained_config_is(folder, config)]
     if not folders:
@@ -340,7 +340,7 @@ def _unfinished_status(run_dir: str) -> Tuple[str, str]:
     verdict = log_verdict(os.path.join(run_dir, "logs", "log.txt"))
     if not verdict.exists:
         return Status.UNKNOWN, "no logs/log.txt (terminal_output_to_txt=false?): whether it finished is unknown"
-    if verdict.error is not None:
+    if verdict.failed:
         return Status.FAILED, verdict.error or "run failed"
     return Status.UNFINISHED, "its log has no 'finished run successfully!': still running, or stopped"
 
