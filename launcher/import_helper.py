@@ -134,6 +134,26 @@ def standing_in() -> Iterator[None]:
                 parent.hyperparam_utils = parent_attr  # type: ignore[attr-defined]
 
 
+@contextlib.contextmanager
+def exits_end_only_the_helper() -> Iterator[None]:
+    """The helper runs in this process, so its ``os._exit(0)`` (after ``generate()``, say)
+    would end the import too, with status 0 and nothing written. While it runs,
+    ``os._exit(n)`` in this process is ``sys.exit(n)``; a process the helper forked still
+    ends as it asks."""
+    real, importer = os._exit, os.getpid()
+
+    def helper_exit(code: int) -> None:
+        if os.getpid() != importer:
+            real(code)
+        raise SystemExit(code)
+
+    os._exit = helper_exit  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
 def run_helper(helper: str, args: Sequence[str]) -> Generated:
     """Run ``helper`` as ``python HELPER ARGS`` would, with the recorder standing in; its one sweep."""
     if not os.path.isfile(helper):
@@ -143,7 +163,7 @@ def run_helper(helper: str, args: Sequence[str]) -> Generated:
     sys.argv = [helper, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(helper)))
     try:
-        with standing_in():
+        with standing_in(), exits_end_only_the_helper():
             runpy.run_path(helper, run_name="__main__")
     except SystemExit as stop:
         if stop.code not in (None, 0):
@@ -191,6 +211,8 @@ def sweep_target(out: str) -> Tuple[Path, str]:
         raise SweepError(
             f"--out {out}: give DIR/sweep/NAME.yaml, so that `--config-dir DIR sweep=NAME` finds it"
         )
+    if path.is_dir():
+        raise SweepError(f"--out {out} is a folder; give the sweep file to write, DIR/sweep/NAME.yaml")
     return path.parent.parent, path.stem
 
 
@@ -231,8 +253,19 @@ def summary(helper: str, generated: Generated, out: str, command: str) -> List[s
     ]
     if generated.extra_flags == "":
         lines.append("  (an empty extra_flags only adds a space at the end of robomimic's lines; left out)")
+    elif generated.extra_flags and _quoted_words(generated.extra_flags) != generated.extra_flags:
+        lines.append(f"  (the app passes extra_flags as quoted words: {_quoted_words(generated.extra_flags)}; "
+                     "robocasa's script let the shell read them)")
     lines += [f"Run it from {os.getcwd()} with:", f"  {command}"]
     return lines
+
+
+def _quoted_words(flags: str) -> str:
+    """``flags`` as run.sh writes ``launch.extra_args=<flags>``."""
+    try:
+        return " ".join(shlex.quote(word) for word in shlex.split(flags))
+    except ValueError as e:
+        raise SweepError(f"generate(extra_flags={flags!r}) cannot be split into shell words: {e}") from None
 
 
 def import_helper(helper: str, helper_args: Sequence[str], out: str, overwrite: bool = False) -> List[str]:
@@ -245,10 +278,17 @@ def import_helper(helper: str, helper_args: Sequence[str], out: str, overwrite: 
     info = summary(helper, generated, out, command)
     header = "\n".join([f"Imported with: {invoked}", *info])
     new = sweep_yaml(generated.generator.sweep_file(generated.override_base_name), header)
-    if Path(out).exists() and not overwrite and Path(out).read_text() != new:
+    if Path(out).exists() and not overwrite and _text_of(out) != new:
         raise SweepError(f"--out {out} exists with other content; add --overwrite to replace it")
     generated.generator.export_sweep(out, generated.override_base_name, header)
     return [f"Wrote {out}: {info[0]}", *info[1:]]
+
+
+def _text_of(path: str) -> Optional[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # unreadable: other content, as far as we can tell
 
 
 def split_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
@@ -281,6 +321,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SweepError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted; no sweep file was written", file=sys.stderr)
+        return 130
     print("\n".join(lines))
     return 0
 

@@ -8,6 +8,7 @@ robocasa branch's ``scripts/config_gen/`` (compared with the recorded output of
 robocasa's generator). The rest runs in this process.
 """
 import json
+import runpy
 import shlex
 import subprocess
 import sys
@@ -17,9 +18,10 @@ from typing import List
 
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
-from launcher.import_helper import HYPERPARAM_UTILS, hydra_value, import_helper, run_helper, split_args
+from launcher.import_helper import HYPERPARAM_UTILS, hydra_value, import_helper, main, run_helper, split_args
 from tests.helpers import REPO
 from tools.generator_oracles import make_base
 
@@ -147,6 +149,10 @@ def test_without_robomimic_installed_the_helper_still_imports(tmp_path, monkeypa
     pytest.param("g = G('base.json')\ng.add_param('train.seed', 'seed', 0, [1])\ng.generate()\ng.generate()",
                  "called ConfigGenerator.generate() 2 times", id="generates-twice"),
     pytest.param("raise SystemExit(2)", "exited with status 2; nothing was imported", id="exits-non-zero"),
+    pytest.param("import os\nos._exit(0)", "called ConfigGenerator.generate() 0 times", id="os-exit-0-first"),
+    pytest.param("import os\nos._exit(3)", "exited with status 3; nothing was imported", id="os-exit-3"),
+    pytest.param("g = G('base.json')\ng.add_param('train.seed', 'seed', 0, [1])\ng.generate(extra_flags=\"--a 'b\")",
+                 "generate(extra_flags=\"--a 'b\") cannot be split into shell words", id="unbalanced-extra-flags"),
     pytest.param("g = G('base.json')\ng.add_param('train.sed', 'seed', 0, [1])\ng.generate()",
                  "add_param #1 ('train.sed'): 'train.sed' is not a key", id="bad-key"),
     pytest.param("g = G('base.json')\ng.add_param('train.seed', '', 0, [1, 2])\ng.generate()",
@@ -159,6 +165,77 @@ def test_a_helper_that_gives_no_good_sweep_is_refused(tmp_path, monkeypatch, bod
         import_helper(str(helper), [], "conf/sweep/s.yaml")
     assert fragment in str(err.value)
     assert not (tmp_path / "conf").exists()
+
+
+GENERATES_THEN_OS_EXITS = """
+    g = G("base.json", script_file="run.sh")
+    g.add_param("train.seed", "seed", 0, [1, 2])
+    g.generate()
+    import os
+    os._exit(0)
+"""
+
+
+def test_a_helper_that_os_exits_after_generate_is_imported(tmp_path):
+    """In its own process, as users run it: os._exit(0) used to end the import with status 0
+    before anything was written."""
+    helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], GENERATES_THEN_OS_EXITS)
+    proc = subprocess.run([sys.executable, "-m", "launcher.import_helper", str(helper), "--out", "conf/sweep/s.yaml"],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert "key: train.seed" in (tmp_path / "conf" / "sweep" / "s.yaml").read_text()
+
+
+def test_ctrl_c_in_a_helper_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], "raise KeyboardInterrupt")
+    assert main([str(helper), "--out", "conf/sweep/s.yaml"]) == 130
+    assert capsys.readouterr().err == "interrupted; no sweep file was written\n"
+    assert not (tmp_path / "conf").exists()
+
+
+def test_out_naming_a_folder_is_refused_before_the_helper_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], "raise SystemExit('the helper ran')")
+    (tmp_path / "conf" / "sweep" / "s.yaml").mkdir(parents=True)
+    assert main([str(helper), "--out", "conf/sweep/s.yaml", "--overwrite"]) == 1
+    assert capsys.readouterr().err == ("error: --out conf/sweep/s.yaml is a folder; give the sweep file to write, "
+                                       "DIR/sweep/NAME.yaml\n")
+
+
+NUMPY_SWEEP = """
+    import numpy as np
+    g = G("base.json", script_file="run.sh", generated_config_dir="configs")
+    g.add_param("algo.optim_params.policy.learning_rate.initial", "lr", 0, np.logspace(-4, -3, 2))
+    g.add_param("train.batch_size", "bs", 1, list(np.array([16, 32])), value_names=list(np.array(["s", "l"])))
+    g.add_param("train.seed", "seed", 2, [np.int64(1)])
+    g.generate()
+"""
+
+
+@pytest.mark.parametrize("imports", ["from-import-class", "launcher-drop-in"])
+def test_numpy_values_from_a_helper_become_plain_values(tmp_path, monkeypatch, capsys, imports):
+    """np.logspace(...) for a learning rate, as robomimic takes it: the same sweep file as
+    with Python numbers, from the import and from the drop-in's export_sweep alike."""
+    monkeypatch.chdir(tmp_path)
+    helper = write_helper(tmp_path, IMPORT_STYLES[imports], NUMPY_SWEEP)
+    if imports == "launcher-drop-in":
+        helper.write_text(helper.read_text() + "g.export_sweep('conf/sweep/s.yaml')\n")
+        runpy.run_path(str(helper))
+    else:
+        assert main([str(helper), "--out", "conf/sweep/s.yaml"]) == 0, capsys.readouterr().err
+    params = OmegaConf.to_container(OmegaConf.load(tmp_path / "conf" / "sweep" / "s.yaml"))["params"]
+    assert [(p["values"], p.get("value_names")) for p in params] == [
+        ([0.0001, 0.001], None), ([16, 32], ["s", "l"]), ([1], None)]
+
+
+def test_shell_text_in_extra_flags_is_pointed_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    body = "g = G('base.json')\ng.add_param('train.seed', 'seed', 0, [1])\ng.generate(extra_flags='--note $HOME')"
+    lines = import_helper(str(write_helper(tmp_path, IMPORT_STYLES["from-import-class"], body)), [], "c/sweep/s.yaml")
+    assert "  (the app passes extra_flags as quoted words: --note '$HOME'; robocasa's script let the shell read them)" \
+        in lines
 
 
 def test_an_existing_sweep_file_is_replaced_only_when_asked(tmp_path, monkeypatch, capsys):
