@@ -51,12 +51,11 @@ OTHER_SWEEPER = ("{sweeper}: this app sweeps with its own sweeper (hydra/sweeper
 
 
 def task(cfg: DictConfig) -> dict:
-    """One run-mode job: train the run named by ``launch.run``."""
-    from launcher.run_mode.job import run_job
+    """One run-mode worker job: train the launch's runs until none is left."""
+    from launcher.run_mode.job import run_worker
 
-    # Unresolved: a run name is data, even if it looks like ${...}.
-    run = OmegaConf.to_container(cfg.launch, resolve=False).get("run")
-    if run is None:
+    worker = OmegaConf.to_container(cfg.launch, resolve=False).get("worker")
+    if worker is None:
         from hydra_plugins.robomimic_sweeper.robomimic_sweeper import RobomimicSweeper, SweepFailed
 
         sweeper = str(HydraConfig.get().sweeper.get("_target_", ""))
@@ -64,7 +63,7 @@ def task(cfg: DictConfig) -> dict:
             raise SweepFailed(OTHER_SWEEPER.format(sweeper=f"hydra.sweeper._target_={sweeper}"))
         raise SweepFailed("launcher/run.py sweeps; run it in multirun mode (the default): "
                           "python launcher/run.py sweep=NAME ... (see --help)")
-    return run_job(run, Path(HydraConfig.get().runtime.output_dir))
+    return run_worker(int(worker), Path(HydraConfig.get().runtime.output_dir))
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF), config_name="config")

@@ -157,8 +157,8 @@ def write_in_process(request) -> Path:
 # -- run mode in process: the sweeper and its jobs without starting Hydra ----------------
 
 class InProcessLauncher:
-    """Hydra's basic launcher reduced to what run mode needs: each job in this process,
-    told its run name and its job folder as the sweeper's overrides say."""
+    """Hydra's basic launcher reduced to what run mode needs: each worker job in this process,
+    told its number and its job folder as the sweeper's overrides say."""
 
     def __init__(self, sweep_dir: Path) -> None:
         self.sweep_dir = sweep_dir
@@ -168,13 +168,13 @@ class InProcessLauncher:
 
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        from launcher.run_mode.job import run_job
+        from launcher.run_mode.job import run_worker
 
         parser = OverridesParser.create()
         results = []
         for lines in job_overrides:
             values = {o.key_or_group: o.value() for o in parser.parse_overrides(list(lines))}
-            outcome = run_job(values["launch.run"], self.sweep_dir / values["hydra.sweep.subdir"])
+            outcome = run_worker(int(values["launch.worker"]), self.sweep_dir / values["hydra.sweep.subdir"])
             results.append(SimpleNamespace(return_value=outcome))
         return results
 

@@ -1,29 +1,26 @@
-"""``hydra/launcher=robomimic_slurm``: Hydra's submitit SLURM launcher that never hangs.
+"""``hydra/launcher=robomimic_slurm``: Hydra's submitit SLURM launcher, submitting a sweep as one job array.
 
-The same parameters and job function as ``submitit_slurm``; only the waiting
-differs (see :mod:`launcher.run_mode.slurm`): a task cancelled while queued, or a
-job that ends without a result, fails its own run instead of hanging or aborting
-the batch. The robomimic sweeper also uses this class when ``submitit_slurm`` is
-chosen. The work is imported only when a batch is launched.
+The same parameters as ``submitit_slurm``; run mode calls :meth:`submit_array`
+instead of ``launch``: one array of a tiny task for the whole sweep, throttled by
+``array_parallelism``, that returns as soon as SLURM took it (see
+:mod:`launcher.run_mode.slurm`). The robomimic sweeper also uses this class when
+``submitit_slurm`` is chosen. The work is imported only when a sweep is submitted.
 """
-from typing import Sequence
-
-from hydra.core.utils import JobReturn
+from typing import Any, Dict, List
 
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
 
 
 class RobomimicSlurmLauncher(SlurmLauncher):
-    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+    def submit_array(self, sweep_dir: str, launch_id: str, count: int, job_name: str) -> List[Dict[str, Any]]:
+        """Submit tasks 0..count-1 of run mode's launch ``launch_id``; the arrays SLURM made."""
         from launcher.run_mode import slurm
 
-        return slurm.launch(self, job_overrides, initial_job_idx)
+        return slurm.submit(dict(self.params), sweep_dir, launch_id, count, job_name)
 
     @staticmethod
     def from_stock(stock: SlurmLauncher) -> "RobomimicSlurmLauncher":
-        """The same launcher (parameters, config, task), waiting our way."""
+        """The same launcher (parameters, config, task), submitting our way."""
         launcher = RobomimicSlurmLauncher.__new__(RobomimicSlurmLauncher)
         launcher.__dict__.update(stock.__dict__)
         return launcher
-
-

@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 
 
 def _never_hanging(launcher: Launcher) -> Launcher:
-    """Hydra's submitit_slurm launcher, waiting our way (see robomimic_slurm.py); others as they are."""
+    """Hydra's submitit_slurm launcher, submitting our way (see robomimic_slurm.py); others as they are."""
     try:
         from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
     except ImportError:
@@ -102,22 +102,45 @@ class RobomimicSweeper(Sweeper):
             save_config=lambda folder: OmegaConf.save(config, folder / "multirun.yaml"),
             slim_jobs=self._slim_jobs,
             fit_launcher=self._fit_launcher,
+            parallelism=self._parallelism,
         )
 
-    def _fit_launcher(self, timeout_min: Optional[float], data_workers: int) -> None:
-        """Fit a submitit launcher's request to the runs: a time limit with the margin submitit
-        needs for its own signal, so a run really gets ``launch.timeout_min``; and for
-        robomimic_slurm, CPUs for robomimic's data workers plus the training itself."""
-        import math
+    def _parallelism(self, runs: int) -> int:
+        """How many runs the launcher trains at once: SLURM's array throttle, joblib's n_jobs,
+        submitit_local's hydra.sweeper.max_batch_size (default: the CPUs), basic's one."""
+        import os
 
-        from launcher.run_mode.slurm import margin_min
+        cpus = os.cpu_count() or 1
+        params = getattr(self.launcher, "params", None)
+        name = type(self.launcher).__name__
+        if hasattr(self.launcher, "submit_array"):
+            return max(1, min(runs, int(params.get("array_parallelism") or runs)))  # type: ignore[union-attr]
+        if name == "JoblibLauncher":
+            n_jobs = self.launcher.joblib.get("n_jobs") or 1  # type: ignore[attr-defined]
+            workers = int(n_jobs) if int(n_jobs) > 0 else max(1, cpus + 1 + int(n_jobs))
+        elif name == "LocalLauncher":
+            workers = self.max_batch_size or cpus
+        elif name == "BasicLauncher":
+            workers = 1
+        else:
+            workers = self.max_batch_size or 1
+        return max(1, min(runs, workers))
+
+    def _fit_launcher(self, timeout_min: Optional[float], data_workers: int) -> None:
+        """Fit a submitit launcher's request to the runs: on SLURM a time limit of exactly
+        ``launch.timeout_min`` plus the margin submitit needs for its own signal (lower than the
+        preset's default as well as higher); submitit_local's limit off (its jobs are workers
+        that train run after run, each under ``launch.timeout_min``); and for robomimic_slurm,
+        CPUs for robomimic's data workers plus the training itself."""
+        from launcher.run_mode.slurm import LOCAL_LIMIT_MIN, time_limit
 
         params = getattr(self.launcher, "params", None)
         if not isinstance(params, dict) or "timeout_min" not in params:
             return  # not a submitit launcher
-        if timeout_min is not None:
-            needed = math.ceil(timeout_min) + margin_min(int(params.get("signal_delay_s") or 0))
-            params["timeout_min"] = max(int(params["timeout_min"]), needed)
+        if not hasattr(self.launcher, "submit_array"):
+            params["timeout_min"] = LOCAL_LIMIT_MIN
+        elif timeout_min is not None:
+            params["timeout_min"] = time_limit(timeout_min, int(params.get("signal_delay_s") or 0))
         if type(self.launcher).__name__ == "RobomimicSlurmLauncher" and params.get("cpus_per_task") is None \
                 and str(self.config.hydra.launcher._target_).endswith("RobomimicSlurmLauncher"):
             params["cpus_per_task"] = data_workers + 1

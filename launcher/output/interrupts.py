@@ -27,7 +27,9 @@ class SweepInterrupted(BaseException):
 class Interrupts:
     """Installs the handlers for the ``with`` block; restores the previous ones after."""
 
-    def __init__(self) -> None:
+    def __init__(self, hangup: bool = True) -> None:
+        # hangup=False: SIGHUP is not a stop (run mode: a lost terminal costs the runs nothing).
+        self.signals = SIGNALS if hangup else tuple(s for s in SIGNALS if s != signal.SIGHUP)
         self.signum: Optional[int] = None
         self.armed = True  # raise on the first signal; off while the sweep winds down
         self.callbacks: List[Callable[[int], None]] = []
@@ -35,7 +37,7 @@ class Interrupts:
 
     def __enter__(self) -> "Interrupts":
         if threading.current_thread() is threading.main_thread():
-            for sig in SIGNALS:
+            for sig in self.signals:
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 

@@ -21,6 +21,8 @@ from launcher.robomimic.train_command import TrainCommand, train_command
 
 MODES = ("script", "run", "list")
 MAX_RUNS_PER_GPU = 64
+DEFAULT_MAX_REQUEUES = 3
+RESUME_CHOICES = ("auto", True, False)
 
 
 def _option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -52,8 +54,15 @@ class LaunchConf:
     gpus: Any = _option(None, "run mode: GPU ids to share ([0,1]), auto, or none; one device per run")
     runs_per_gpu: int = _option(1, f"run mode: runs that may share one GPU at once (default 1, at most "
                                    f"{MAX_RUNS_PER_GPU})")
-    # Set by the sweeper for each run-mode job: the run it trains.
-    run: Optional[str] = _option(None, "", internal=True)
+    detach: bool = _option(False, "run mode on SLURM: return once every run is submitted; follow with "
+                                  "python -m launcher.status SWEEP_DIR --watch (default false)")
+    resume: Any = _option("auto", "run mode: a run that starts again (requeued, or re-run after an interruption) "
+                                  "continues from its last checkpoint with --resume: auto (if the train script "
+                                  "takes --resume), true or false (default auto)")
+    max_requeues: int = _option(DEFAULT_MAX_REQUEUES, "run mode on SLURM: times a run is requeued to resume when "
+                                                      f"SLURM's time limit stops it (default {DEFAULT_MAX_REQUEUES})")
+    # Set by the sweeper for each local run-mode job: the worker it is (it trains runs until none is left).
+    worker: Optional[int] = _option(None, "", internal=True)
 
 
 def option_fields() -> List[Any]:
@@ -86,6 +95,9 @@ class LaunchOptions:
     timeout_min: Optional[float] = None
     gpus: Any = None  # None, "auto" or a tuple of device ids
     runs_per_gpu: int = 1
+    detach: bool = False
+    resume: Any = "auto"  # "auto", True or False
+    max_requeues: int = DEFAULT_MAX_REQUEUES
 
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
@@ -186,6 +198,18 @@ def _runs_per_gpu(value: Any, name: str, cwd: Path) -> int:
     return value
 
 
+def _resume(value: Any, name: str, cwd: Path) -> Any:
+    if value not in RESUME_CHOICES or isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise SweepError(f"launch.{name} must be auto, true or false; got {value!r}")
+    return value
+
+
+def _count(value: Any, name: str, cwd: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SweepError(f"launch.{name} must be a whole number, 0 or more; got {value!r}")
+    return value
+
+
 # How each launch field is read; tests/test_launch_options.py checks it covers LaunchConf.
 READERS: Dict[str, Reader] = {
     "mode": _mode,
@@ -201,6 +225,9 @@ READERS: Dict[str, Reader] = {
     "timeout_min": _timeout,
     "gpus": _gpus,
     "runs_per_gpu": _runs_per_gpu,
+    "detach": _flag,
+    "resume": _resume,
+    "max_requeues": _count,
 }
 
 

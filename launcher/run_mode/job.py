@@ -1,16 +1,26 @@
-"""What one run-mode Hydra job does: train the config the sweeper wrote, record how it went.
+"""What one run-mode job does: train the config the sweeper wrote, record how it went.
 
-The job is told only its run (``launch.run=<run name>``); everything else it reads
-from its launch's folder (:mod:`launcher.run_mode.state`): the command, the
-folders, the time limit, the GPUs. It never builds a config: the sweeper wrote
+A job is told only where its run is: a local worker its number (it then claims runs
+of its launch one after another, :func:`run_worker`), a SLURM task its launch and
+task index (:func:`slurm_task`). Everything else it reads from the launch's folder
+(:mod:`launcher.run_mode.state`): the command, the folders, the limits, the GPUs,
+the run's earlier attempts. It never builds a config: the sweeper wrote
 ``<launch.config_dir>/<run name>.json`` before launching anything. It records
-``running`` and then the outcome in its own file, and returns the outcome (which
-Hydra's launcher hands back to the sweeper).
+``running`` and then the outcome in the run's own file, the only writer of it.
+
+A job outlives its sweeper: only a stop asked in the sweep dir (Ctrl-C or SIGTERM to
+the sweeper, ``launcher.status --cancel``), its own time limit or SLURM ends its
+training. On SLURM, SIGTERM may be a requeue and USR2 says the time limit is near:
+the training ignores both (they reach every process of the task) and the job decides
+(:class:`SlurmSignals`). A run that starts again (a requeue, a re-run after an
+interruption) continues from its last checkpoint with ``--resume`` when its train
+script takes it (:func:`resume_folder`).
 """
 import contextlib
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -19,56 +29,118 @@ from typing import Any, Dict, Optional
 from launcher.core.errors import SweepError
 from launcher.core.status import Status
 from launcher.robomimic.paths import new_run_folders, output_dir_setting, resolve_output_root, timestamp_folders
+from launcher.robomimic.resume import RESUME_FLAG, resume_folder
 from launcher.run_mode import gpus
+from launcher.run_mode.follow import HEARTBEAT_S, SIGTERM_REASON
 from launcher.run_mode.state import (
+    STATE_DIR,
     LaunchDir,
     LaunchSettings,
+    RunEntry,
     done_marker,
     mark_done,
+    read_json,
     this_host,
     write_run_record,
 )
 from launcher.run_mode.training import TrainingResult, run_training
-
-HEARTBEAT_S = 20.0  # a running job touches its record this often
 
 
 class JobError(Exception):
     """This job could not run its training at all (not a training failure)."""
 
 
-def run_job(run: str, job_output_dir: Path) -> Dict[str, Any]:
-    """Train run ``run`` of the launch whose job folder is ``job_output_dir``."""
+def run_worker(worker: int, job_output_dir: Path) -> Dict[str, Any]:
+    """A local worker: claim the launch's next unclaimed run and train it, until none is left
+    or a stop is asked. A new run starts the moment the last one ends: no batch waits."""
     launch = LaunchDir.of_job(job_output_dir)
+    settings = _settings(launch)
+    launch.save_worker(worker)
+    # A lost terminal hangs up the sweeper's process group, workers included: the runs go on.
+    hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN) if _main_thread() else None
+    trained = 0
+    try:
+        entries = list(launch.entries())
+        for position, entry in enumerate(entries):
+            if launch.stopped():
+                break
+            if launch.claim(position):
+                _Job(entry, position, launch, settings).run()
+                trained += 1
+    finally:
+        if hangup is not None:
+            signal.signal(signal.SIGHUP, hangup)
+    return {"worker": worker, "runs": trained}
+
+
+def slurm_task(sweep_dir: str, launch_id: str, index: int) -> Dict[str, Any]:
+    """One task of a launch's job array: train the launch's run ``index``.
+
+    This function is all a task's pickle holds (with its three arguments), so
+    submitting 1,000 tasks takes well under a second."""
+    launch = LaunchDir(Path(sweep_dir) / STATE_DIR / launch_id)
+    settings = _settings(launch)
+    entry = launch.entry(index)
+    if entry is None:
+        raise JobError(f"task {index} is not in {launch.runs_list}")
+    return _Job(entry, index, launch, settings).run()
+
+
+def _settings(launch: LaunchDir) -> LaunchSettings:
     settings = launch.load_settings()
     if settings is None:
-        raise JobError(f"its launch {launch.root} is over; an orphan job of an ended sweep trains nothing")
-    job = _Job(run, launch, settings)
-    return job.run()
+        raise JobError(f"its launch {launch.root} is gone; this job trains nothing")
+    return settings
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def slurm_task_id() -> Optional[str]:
+    """``A_i`` of the SLURM array task this process runs in (None outside one)."""
+    array, index = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{index}" if array and index else os.environ.get("SLURM_JOB_ID")
 
 
 class _Job:
-    def __init__(self, name: str, launch: LaunchDir, settings: LaunchSettings) -> None:
-        self.name = name
+    def __init__(self, entry: RunEntry, position: int, launch: LaunchDir, settings: LaunchSettings) -> None:
+        self.name = entry.name
+        self.entry = entry
+        self.position = position
         self.launch = launch
         self.settings = settings
-        self.record_file = launch.run_file(name)
-        self.config_path = Path(settings.config_dir) / f"{name}.json"
-        self.log_path = Path(settings.logs_dir) / f"{name}.log"
+        self.record_file = launch.run_file(self.name)
+        self.config_path = Path(settings.config_dir) / f"{self.name}.json"
+        self.log_path = Path(settings.logs_dir) / f"{self.name}.log"
         self.started = time.time()
         self._last_beat = self.started
+        self.task = slurm_task_id() if settings.kind == "slurm" else None
+        restarts = int(os.environ.get("SLURM_RESTART_COUNT") or 0) if self.task else 0
+        earlier = read_json(self.record_file) or {}
+        self.attempt = entry.attempts + restarts + 1
+        self.first_started = earlier.get("first_started") or entry.first_started or self.started
+        self.requeues = max(int(earlier.get("requeues") or 0), entry.requeues)
+        self.signals = SlurmSignals(settings.kind == "slurm")
 
     def run(self) -> Dict[str, Any]:
-        text = self._config_text()
+        """Train the run and record its outcome; a fault that stops it from starting is its outcome too."""
+        try:
+            text = self._config_text()
+        except JobError as e:
+            return self._finish(TrainingResult(Status.FAILED, None, 0.0, f"the job failed: {e}"), None, None)
         config = json.loads(text)
         root = resolve_output_root(
             output_dir_setting(config.get("train", {}).get("output_dir"), config.get("algo_name")),
             self.settings.argv_prefix[1], Path(self.settings.cwd),
         )
-        if self.should_stop():
-            stopped = TrainingResult(Status.INTERRUPTED, None, 0.0, "interrupted before it started")
-            return self._finish(stopped, None, None)
-        slot = self._gpu_slot()
+        if self.launch.stopped():
+            return self._finish(TrainingResult(Status.INTERRUPTED, None, 0.0, "interrupted before it started"),
+                                None, None)
+        try:
+            slot = self._gpu_slot()
+        except JobError as e:
+            return self._finish(TrainingResult(Status.FAILED, None, 0.0, f"the job failed: {e}"), None, None)
         if self.settings.gpus and slot is None:
             return self._finish(TrainingResult(Status.INTERRUPTED, None, 0.0, "interrupted while waiting for a GPU"),
                                 None, None)
@@ -94,18 +166,22 @@ class _Job:
             raise JobError(str(e)) from None
 
     def _train(self, text: str, root: Path, slot: Optional[gpus.GpuSlot]) -> Dict[str, Any]:
+        folder = resume_folder(root / self.name, self.settings.resume, self.first_started) \
+            if self.attempt > 1 else None
         before = timestamp_folders(root / self.name)
         env = dict(os.environ, **(slot.env() if slot else {}))
         gpu = slot.manifest_value if slot else None
-        argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
+        argv = [*self.settings.argv_prefix, "--config", str(self.config_path),
+                *([RESUME_FLAG] if folder else []), *self.settings.extra_args]
         timeout = None if self.settings.timeout_min is None else self.settings.timeout_min * 60
         try:
-            with SlurmSignals() as slurm:
+            with self.signals:
                 result = run_training(
                     argv, self.log_path, Path(self.settings.cwd), env=env, timeout_s=timeout,
-                    should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu),
+                    should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu, folder),
+                    ignore=self.signals.IGNORED if self.signals.active else (), append=self.attempt > 1,
                 )
-            result = slurm.explain(result)
+            result = self.signals.explain(result)
         except Exception as e:  # a fault of ours, not the training's: say so, never "interrupted"
             self._finish(TrainingResult(Status.FAILED, None, time.time() - self.started,
                                         f"the job failed: {type(e).__name__}: {e}"), None, gpu)
@@ -116,7 +192,8 @@ class _Job:
                                         "interrupted: the sweep was stopped"), None, gpu)
             raise
         new = new_run_folders(root / self.name, before)
-        output_dir = str(new[-1]) if new else None
+        output_dir = str(new[-1]) if new else (str(folder) if folder else None)
+        result = self._requeue_if_asked(result)
         outcome = self._finish(result, output_dir, gpu)
         if result.status == Status.SUCCEEDED:
             # Recorded only now: a failed or interrupted run is never taken as finished.
@@ -124,6 +201,30 @@ class _Job:
             mark_done(done_marker(root, self.name, text, command),
                       {**outcome, "config": str(self.config_path), "log": str(self.log_path), "command": command})
         return outcome
+
+    def _requeue_if_asked(self, result: TrainingResult) -> TrainingResult:
+        """SLURM's time limit is near (USR2): requeue the task while requeues remain and the
+        run can resume; else the run failed of its time limit."""
+        if self.signals.received != signal.SIGUSR2 or result.status == Status.SUCCEEDED:
+            return result
+        allowed = self.settings.max_requeues
+        if not self.settings.resume:
+            why = "its train script cannot --resume (launch.resume), so a requeue would start it over"
+        elif self.requeues >= allowed:
+            why = f"launch.max_requeues={allowed} requeue(s) used"
+        else:
+            self.requeues += 1
+            reason = (f"SLURM's time limit came (SIGUSR2): requeued to resume from its last checkpoint "
+                      f"(requeue {self.requeues} of {allowed})")
+            stopped = TrainingResult(Status.INTERRUPTED, result.exit_code, result.duration_s, reason)
+            self._finish(stopped, None, None)  # recorded before SLURM is asked: the next attempt reads it
+            done = subprocess.run(["scontrol", "requeue", str(self.task)], capture_output=True, text=True)
+            if done.returncode == 0:
+                return stopped
+            why = f"scontrol requeue failed: {done.stderr.strip() or done.returncode}"
+        return TrainingResult(Status.FAILED, result.exit_code, result.duration_s,
+                              f"SLURM's time limit came before the run finished (SIGUSR2), not requeued: {why}; "
+                              "raise hydra.launcher.timeout_min")
 
     def _heartbeat(self) -> None:
         """Touch the record now and then: a sweeper can tell a job that died without a word."""
@@ -133,15 +234,19 @@ class _Job:
             with contextlib.suppress(OSError):
                 os.utime(self.record_file)
 
-    def _record_running(self, pid: int, gpu: Any) -> None:
+    def _base(self) -> Dict[str, Any]:
+        return {"name": self.name, "attempt": self.attempt, "first_started": self.first_started,
+                "requeues": self.requeues, "task": self.task}
+
+    def _record_running(self, pid: int, gpu: Any, resumed: Optional[Path]) -> None:
         write_run_record(self.record_file, {
-            "status": Status.RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "job_pid": os.getpid(), "gpu": gpu,
-            "started": self.started, "heartbeat": time.time(),
+            **self._base(), "status": Status.RUNNING, "host": this_host(), "pid": pid, "pgid": pid,
+            "job_pid": os.getpid(), "gpu": gpu, "started": self.started, "resumed_from": str(resumed or "") or None,
         })
 
     def _finish(self, result: TrainingResult, output_dir: Optional[str], gpu: Any) -> Dict[str, Any]:
         outcome = {
-            "name": self.name,
+            **self._base(),
             "status": result.status,
             "exit_code": result.exit_code,
             "duration_s": round(result.duration_s, 3),
@@ -153,65 +258,45 @@ class _Job:
         return outcome
 
     def should_stop(self) -> bool:
-        """The sweep was stopped, its launch ended, or (on the sweeper's machine) the sweeper died."""
+        """A stop was asked in the sweep dir, the launch is gone, or SLURM signalled this task."""
         self._heartbeat()
-        if self.launch.stopped():
-            return True
-        if self.settings.sweeper_host != this_host():
-            return False
-        return not alive(self.settings.sweeper_pid)
+        return self.signals.received is not None or self.launch.stopped()
 
 
 class SlurmSignals:
-    """In a SLURM job: notice the signals SLURM sends the whole job, to name them in the reason.
+    """In a SLURM task: catch what SLURM sends every process of the task, and decide.
 
-    ``scancel`` (or a preemption) sends SIGTERM, and submitit asks for SIGUSR2 shortly
-    before the time limit, to every process of the job, the training included. The
-    training then dies of that signal; the run's reason says why it came.
-    """
+    SIGTERM comes for ``scancel``, a requeue, a preemption or a node failure alike; the
+    training is stopped and the attempt recorded ``interrupted``: whether the run comes
+    back is SLURM's to say (:mod:`launcher.run_mode.follow`). SIGUSR2 is submitit's
+    signal before the time limit: the run is requeued to resume while
+    ``launch.max_requeues`` allows (:meth:`_Job._requeue_if_asked`). The training ignores
+    both (:data:`IGNORED`), so it never dies of them before the job decides."""
 
-    MEANINGS = {
-        signal.SIGTERM: "cancelled in SLURM (SIGTERM: scancel, a preemption or the node going down)",
-        signal.SIGUSR2: "SLURM's time limit is near (SIGUSR2); raise hydra.launcher.timeout_min, "
-                        "or set launch.timeout_min to end runs on time yourself",
-    }
+    IGNORED = (signal.SIGTERM, signal.SIGUSR2)
 
-    def __init__(self) -> None:
-        self.active = bool(os.environ.get("SLURM_JOB_ID")) and threading.current_thread() is threading.main_thread()
+    def __init__(self, on_slurm: bool) -> None:
+        self.active = on_slurm and _main_thread()
         self.received: Optional[int] = None
         self._previous: Dict[int, Any] = {}
 
     def __enter__(self) -> "SlurmSignals":
         if self.active:
-            for sig in self.MEANINGS:
+            for sig in self.IGNORED:
                 self._previous[sig] = signal.signal(sig, self._note)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        self._previous.clear()
 
     def _note(self, signum: int, frame: object) -> None:
-        self.received = signum
+        if self.received is None:  # a SIGTERM after USR2 is the requeue's own: the first one says why
+            self.received = signum
 
     def explain(self, result: TrainingResult) -> TrainingResult:
-        if self.received is None or result.status == Status.SUCCEEDED:
+        if self.received != signal.SIGTERM or result.status == Status.SUCCEEDED:
             return result
-        reason = f"{self.MEANINGS[self.received]}: {result.reason}" if result.reason else self.MEANINGS[self.received]
-        return TrainingResult(Status.FAILED, result.exit_code, result.duration_s, reason)
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie counts as dead: its parent has not reaped it yet)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        try:
-            os.kill(pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+        return TrainingResult(Status.INTERRUPTED, result.exit_code, result.duration_s, SIGTERM_REASON)
 

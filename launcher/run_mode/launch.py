@@ -1,15 +1,20 @@
 """Run mode: the sweep's files exactly as script mode writes them, then every run trained.
 
 One pass checks every run, renders its config once and stages it (with ``run.sh``);
-nothing is put in place until the whole sweep has passed, the sweep holds the locks
-of its targets and has claimed the output folders of the runs it will train. Then
-each run that has not finished before becomes one job of Hydra's launcher, told
-only its run name. Rows live in memory, small; jobs report through their own files
-(:mod:`launcher.run_mode.state`). Ctrl-C or SIGTERM stops every training within a
-few seconds, records it ``interrupted`` and exits 130/143; a re-run resumes.
+nothing is put in place until the whole sweep has passed, the sweep holds the lock
+of its sweep dir and has claimed the output folders of the runs it will train.
+
+Runs still queued or running from an earlier launch in the same sweep dir (a sweeper
+that detached, lost its terminal or was killed) are attached to, never submitted
+twice; the others that have not finished before make one new launch, handed over at
+once: on SLURM one job array (:mod:`launcher.run_mode.slurm`), locally one worker job
+per parallel slot of Hydra's launcher, each claiming the next run the moment it is
+free (:func:`launcher.run_mode.job.run_worker`). Then the sweeper follows the runs'
+records (:mod:`launcher.run_mode.progress`) until every run has ended, or, with
+``launch.detach=true`` on SLURM, returns at once. The runs never depend on the
+sweeper: Ctrl-C or SIGTERM cancels them, but a lost terminal or a SIGKILL costs nothing.
 """
 import os
-import shutil
 import signal
 import sys
 import time
@@ -17,7 +22,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
@@ -29,33 +34,41 @@ from launcher.output.staging import NewFolders, check_writable
 from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import hydra_quote
 from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
+from launcher.robomimic.resume import resume_rule
 from launcher.robomimic.train_command import TrainCommand
 from launcher.run_mode import gpus as gpu_slots
-from launcher.run_mode.job import alive
-from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
+from launcher.run_mode import slurm
+from launcher.run_mode.follow import alive, judge_all, sweep_rows
+from launcher.run_mode.progress import SWEEPER_LOG, Progress, ProgressMonitor, format_duration
 from launcher.run_mode.state import (
+    LOCAL,
+    SLURM,
     STATE_DIR,
     LaunchDir,
     LaunchSettings,
     Row,
+    RunEntry,
     done_marker,
+    launch_dirs,
     manifest_encoder,
     read_json,
-    remove_old_launches,
+    remove_launch,
+    run_hash,
     runs_with_markers,
     this_host,
     write_manifest,
 )
 
-DEFAULT_BATCH = 64
 SUMMARY_LIMIT = 50
-WIND_DOWN_S = 8.0  # how long an interrupted sweep waits for its jobs to record themselves
+WIND_DOWN_S = 8.0  # how long an interrupted local sweep waits for its jobs to record themselves
+CANCEL_WAIT_S = 45.0  # how long an interrupted SLURM sweep waits for its cancelled tasks to end
 STALE_S = 90.0  # a running job whose record was not touched for this long is gone
+LIVE = (Status.PENDING, Status.RUNNING)
 
 
 @dataclass(frozen=True)
 class HydraJobs:
-    """What run mode needs from Hydra: its launcher, the sweep dir, the batch size."""
+    """What run mode needs from Hydra: its launcher, the sweep dir, how many workers."""
 
     launcher: Any  # hydra.plugins.launcher.Launcher
     sweep_dir: Path
@@ -65,13 +78,19 @@ class HydraJobs:
     slim_jobs: Callable[[], None] = lambda: None  # makes jobs compose only what they need
     # Fits a queue launcher's request to the runs: (launch.timeout_min, most train.num_data_workers).
     fit_launcher: Callable[[Optional[float], int], None] = lambda timeout_min, data_workers: None
+    # How many runs the launcher trains at once (local: worker jobs to hand it), for N runs.
+    parallelism: Callable[[int], int] = lambda runs: 1
+
+    @property
+    def queue(self) -> bool:
+        """SLURM: the launcher submits job arrays (RobomimicSlurmLauncher)."""
+        return hasattr(self.launcher, "submit_array")
 
 
 def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> List[List[Row]]:
-    """Write, check and train the whole sweep; raise SweepError if a run failed.
+    """Write, check and train the whole sweep; raise SweepError if a run did not succeed.
 
-    Returns the launched rows batch by batch, as Hydra's sweepers return their batches.
-    """
+    Returns the runs trained, as one batch (Hydra's sweepers return their batches)."""
     return Launch(plan, options, cwd, hydra).run()
 
 
@@ -85,70 +104,91 @@ class Launch:
         self.logs = self.sweep_dir / "logs"
         self.manifest = self.sweep_dir / "manifest.jsonl"
         self.gpus = resolve_gpus(options, hydra.launcher_target)
+        if options.detach and not hydra.queue:
+            raise SweepError(
+                "launch.detach=true returns once the runs are submitted to a queue, and needs one "
+                "(hydra/launcher=submitit_slurm or robomimic_slurm); this launcher trains in this process's "
+                "workers. To keep a local sweep going without a terminal, start it in tmux or screen, or with "
+                "nohup ... &")
         self.gpu_slots = gpu_slots.Slots.prepare() if self.gpus else None
         if hydra.max_batch_size is not None and hydra.max_batch_size < 1:
             raise SweepError(f"hydra.sweeper.max_batch_size must be at least 1, got {hydra.max_batch_size}")
-        self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
 
     def run(self) -> List[List[Row]]:
         command = self.options.train_command(self.cwd, run_mode=True)
-        with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(self.sweep_dir)) as locks:
-            self.folders = folders
-            runs = self._write(command, locks, interrupts)
-            launch, progress = self._start(runs, command)
-            interrupts.callbacks.append(lambda signum: stop_trainings(launch, progress.in_flight()))
-            try:
-                batches = self._run_batches(runs.to_launch, launch, progress)
-            except SweepInterrupted as stop:
-                interrupts.armed = False
-                self._wind_down(launch, progress)
-                self._finish(launch, progress)
-                print(f"Interrupted by {signal.Signals(stop.signum).name}: "
-                      f"{progress.counts[Status.INTERRUPTED]} run(s) stopped and recorded as interrupted, "
-                      f"{progress.counts[Status.PENDING]} not started. Run the same command again to resume; "
-                      f"manifest: {self.manifest}", file=sys.stderr)
-                raise SystemExit(stop.exit_code) from None
-            self._finish(launch, progress)
+        hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # inherited: workers and trainings ignore it too
+        try:
+            with NewFolders() as folders, Interrupts(hangup=False) as interrupts, \
+                    Locks(holder_note(self.sweep_dir)) as locks:
+                self.folders = folders
+                runs = self._write(command, locks, interrupts)
+                launch, progress = self._start(runs, command)
+                if self.options.detach:
+                    self._say_how_to_follow(runs)
+                    return [runs.to_launch]
+                self._follow(runs, launch, progress, interrupts)
+        finally:
+            signal.signal(signal.SIGHUP, hangup)
         if self.options.report:
             from launcher.report import after_run  # lazily: matplotlib and the readers load only now
 
             after_run(str(self.sweep_dir))  # never raises: a report problem is one line on stderr
-        failed = [r for r in runs.rows if r.status == Status.FAILED]
-        if failed:
-            raise SweepError(
-                f"{len(failed)} of {len(runs.rows)} runs failed (first: {failed[0].name}: {failed[0].reason}); "
-                f"manifest: {self.manifest}"
-            )
-        return batches
+        unfinished = [r for r in runs.rows if r.status in (Status.FAILED, Status.INTERRUPTED)]
+        if unfinished:
+            failed = sum(r.status == Status.FAILED for r in unfinished)
+            what = f"{failed} of {len(runs.rows)} runs failed" if failed == len(unfinished) else \
+                f"{len(unfinished)} of {len(runs.rows)} runs did not finish ({failed} failed)"
+            raise SweepError(f"{what} (first: {unfinished[0].name}: {unfinished[0].reason}); "
+                             f"manifest: {self.manifest}")
+        return [runs.to_launch]
 
     # -- before launching -------------------------------------------------------
 
     def _write(self, command: TrainCommand, locks: Locks, interrupts: Interrupts) -> "_Runs":
-        """Lock and check the targets, stage every run, claim the output folders of those to
-        train, put the files in place: all before anything is launched."""
+        """Lock and check the targets, find what earlier launches still run, stage every run, claim
+        the output folders of those to train, put the files in place: all before anything is launched."""
         for folder in (self.sweep_dir, self.logs):
             check_writable(folder, "hydra.sweep.dir", self.folders)
         locks.lock(self.sweep_dir / STATE_DIR, "the run-mode state of hydra.sweep.dir")
-        runs = _Runs(self.plan, self.options, command, self.cwd)
+        runs = _Runs(self.plan, self.options, command, self.cwd, self.sweep_dir)
         write_runs(self.plan, self.options, command, locks, self.folders, interrupts, visit=runs.visit,
                    before_commit=lambda: runs.claim(locks, self.folders))
         return runs
 
-    def _start(self, runs: "_Runs", command: TrainCommand) -> Tuple[LaunchDir, Progress]:
-        """This launch's own state folder, the settings its jobs read, the first manifest."""
-        remove_old_launches(self.sweep_dir)
-        launch = LaunchDir.create(self.sweep_dir)
-        launch.save_settings(self._settings(launch, command))
+    def _start(self, runs: "_Runs", command: TrainCommand) -> Tuple[Optional[LaunchDir], Progress]:
+        """Remove what no task can use any more, write this launch's folder (everything its tasks
+        read), the first manifest, then hand the runs over."""
+        for old in runs.dead_launches():
+            remove_launch(old)
         self.hydra.save_config(self.sweep_dir)
         self.hydra.slim_jobs()
         self.hydra.fit_launcher(self.options.timeout_min, runs.data_workers)
+        slots = self.hydra.parallelism(len(runs.to_launch) or 1)
         encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
-        progress = Progress(runs.rows, launch, save=lambda: write_manifest(self.manifest, runs.rows, encode))
+        progress = Progress(runs.rows, save=lambda: write_manifest(self.manifest, runs.rows, encode), slots=slots)
+        launch = None
+        if runs.to_launch:
+            launch = LaunchDir.create(self.sweep_dir)
+            launch.save_settings(self._settings(launch, command, slots))
+            launch.save_runs(runs.entries())
+            for position, row in enumerate(runs.to_launch):
+                row.launch, row.position = launch, position
+        progress.watch(runs.attached)
+        progress.watch(runs.to_launch)
         progress.save(force=True)
-        self._announce(runs.rows, runs.to_launch, runs.gone)
+        self._announce(runs)
+        if launch is not None:
+            if self.hydra.queue:
+                self._submit(launch, runs.to_launch)
+            else:
+                self._workers = slots
         return launch, progress
 
-    def _settings(self, launch: LaunchDir, command: TrainCommand) -> LaunchSettings:
+    def _settings(self, launch: LaunchDir, command: TrainCommand, slots: int) -> LaunchSettings:
+        resume = resume_rule(command.script) if self.options.resume is not False else None
+        if self.options.resume is True and resume is None:
+            raise SweepError(f"launch.resume=true: {command.script} takes no --resume (robomimic's train.py "
+                             "takes it from 0.5 on); use launch.resume=auto or false")
         return LaunchSettings(
             launch_id=launch.launch_id,
             sweep_dir=str(self.sweep_dir),
@@ -163,73 +203,104 @@ class Launch:
             gpu_slots=None if self.gpu_slots is None else str(self.gpu_slots.folder),
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
+            kind=SLURM if self.hydra.queue else LOCAL,
+            resume=resume,
+            max_requeues=self.options.max_requeues,
+            parallelism=slots,
+            created=time.time(),
+            job_name=f"rmsweep-{uuid.uuid4().hex[:8]}" if self.hydra.queue else None,
         )
 
-    def _announce(self, rows: List[Row], to_launch: List[Row], gone: int) -> None:
-        skipped = len(rows) - len(to_launch)
-        if gone:
-            print(f"Training {gone} run(s) again that finished before: their output folders are gone")
+    def _submit(self, launch: LaunchDir, rows: List[Row]) -> None:
+        """One array (or as many as MaxArraySize forces) for the whole launch; its ids recorded at once."""
+        settings = launch.load_settings()
+        assert settings is not None and settings.job_name is not None
+        try:
+            arrays = self.hydra.launcher.submit_array(str(self.sweep_dir), launch.launch_id, len(rows),
+                                                      settings.job_name)
+        except Exception as e:  # sbatch refused (a bad partition, memory, GPUs): nothing was queued
+            launch.note_cancel(f"not submitted: {_one_line(e)}")
+            raise SweepError(f"SLURM did not take the runs: {_one_line(e)}; nothing was queued "
+                             f"(configs in {self.options.config_dir})") from None
+        launch.save_slurm(settings.job_name, arrays)
+        for row in rows:
+            row.task = slurm.task_id(arrays, row.position)
+        ids = ", ".join(a["id"] for a in arrays)
+        print(f"Submitted {len(rows)} {'run' if len(rows) == 1 else 'runs'} to SLURM as job array {ids} "
+              f"(job name {settings.job_name})")
+
+    def _announce(self, runs: "_Runs") -> None:
+        skipped = sum(r.status == Status.SKIPPED for r in runs.rows)
+        if runs.gone:
+            print(f"Training {runs.gone} run(s) again that finished before: their output folders are gone")
         if skipped:
-            print(f"Skipping {skipped} of {len(rows)} runs that already finished "
+            print(f"Skipping {skipped} of {len(runs.rows)} runs that already finished "
                   "(launch.rerun=true runs them again)")
-        if to_launch:
-            runs = "run" if len(to_launch) == 1 else "runs"
-            print(f"Launching {len(to_launch)} {runs}; configs in {self.options.config_dir}, logs in {self.logs}")
+        if runs.attached:
+            print(f"Attaching to {len(runs.attached)} run(s) still queued or running from an earlier launch "
+                  f"in {self.sweep_dir}")
+        if runs.to_launch:
+            noun = "run" if len(runs.to_launch) == 1 else "runs"
+            print(f"Launching {len(runs.to_launch)} {noun}; configs in {self.options.config_dir}, logs in {self.logs}")
 
-    # -- launching --------------------------------------------------------------
+    def _say_how_to_follow(self, runs: "_Runs") -> None:
+        where = str(self.sweep_dir)
+        print(f"Detached: {len(runs.to_launch) + len(runs.attached)} run(s) queued or running in SLURM; they record "
+              f"their outcome in {where}.\n"
+              f"  follow:  python -m launcher.status {where} --watch\n"
+              f"  cancel:  python -m launcher.status {where} --cancel\n"
+              f"  report:  python -m launcher.report {where}")
 
-    def _run_batches(self, to_launch: List[Row], launch: LaunchDir, progress: Progress) -> List[List[Row]]:
-        batches = [to_launch[start:start + self.batch_size] for start in range(0, len(to_launch), self.batch_size)]
-        with ProgressMonitor(progress):
-            for start, batch in zip(range(0, len(to_launch), self.batch_size), batches):
-                progress.watch(batch)
-                overrides = [
-                    [f"launch.run={hydra_quote(row.name)}",
-                     f"hydra.sweep.subdir={hydra_quote(launch.job_subdir(row.index))}"]
-                    for row in batch
-                ]
-                results: Optional[Sequence[Any]] = None
-                error: Optional[BaseException] = None
-                try:
-                    results = self.hydra.launcher.launch(overrides, initial_job_idx=start)
-                except Exception as e:  # the launcher gave up on the batch; judge each run below
-                    error = e
-                progress.poll()
-                self._settle(batch, results, error, progress)
-        return batches
+    # -- following --------------------------------------------------------------
 
-    def _settle(self, batch: List[Row], results: Optional[Sequence[Any]], error: Optional[BaseException],
-                progress: Progress) -> None:
-        """Every run of a finished batch gets its outcome, even if its job left none."""
-        for i, row in enumerate(batch):
-            result = results[i] if results is not None and i < len(results) else None
-            outcome = _job_outcome(result) if result is not None else None
-            if _ended_by_queue(outcome) and row.status in (Status.PENDING, Status.RUNNING, Status.FAILED):
-                # The queue's word names the cause (scancel, a node failure); the job's own
-                # record, if it wrote one, says only what its training saw (killed by SIGTERM).
-                detail = f" (the run: {row.reason})" if row.status == Status.FAILED and row.reason else ""
-                progress.set(row, status=Status.FAILED, reason=f"{outcome}{detail}")
-            elif row.status in FINAL:
-                continue
-            elif isinstance(outcome, dict):
-                progress.set(row, **outcome)
-            elif outcome is not None:
-                progress.set(row, status=Status.FAILED,
-                             reason=f"the job failed before recording an outcome: {_one_line(outcome)}")
-            elif row.status == Status.RUNNING:
-                self._await(row, progress, error)
-            else:
-                progress.set(row, status=Status.FAILED, reason=f"not run: the launcher failed: {_one_line(error)}")
+    def _follow(self, runs: "_Runs", launch: Optional[LaunchDir], progress: Progress,
+                interrupts: Interrupts) -> None:
+        interrupts.callbacks.append(lambda signum: stop_trainings(progress.in_flight()))
+        try:
+            with ProgressMonitor(progress, log_file=self.sweep_dir / SWEEPER_LOG):
+                if launch is not None and not self.hydra.queue:
+                    self._run_workers(launch, progress)
+                while not progress.done():
+                    time.sleep(0.2)
+        except SweepInterrupted as stop:
+            interrupts.armed = False
+            self._wind_down(progress, stop.signum)
+            self._finish(progress)
+            not_started = sum(r.status == Status.INTERRUPTED and r.reason.startswith("not started")
+                              for r in runs.rows)
+            stopped = progress.counts[Status.INTERRUPTED] - not_started
+            print(f"Interrupted by {signal.Signals(stop.signum).name}: {stopped} run(s) stopped and recorded as "
+                  f"interrupted, {not_started} not started. Run the same command again to resume; "
+                  f"manifest: {self.manifest}", file=sys.stderr)
+            raise SystemExit(stop.exit_code) from None
+        self._finish(progress)
+
+    def _run_workers(self, launch: LaunchDir, progress: Progress) -> None:
+        """Hand Hydra's launcher one job per worker; each trains runs until none is left."""
+        overrides = [[f"launch.worker={n}", f"hydra.sweep.subdir={hydra_quote(launch.job_subdir(n))}"]
+                     for n in range(self._workers)]
+        error: Optional[BaseException] = None
+        try:
+            results = self.hydra.launcher.launch(overrides, initial_job_idx=0)
+            error = next((e for e in (_job_error(r) for r in results) if e is not None), None)
+        except Exception as e:  # the launcher gave up; judge each run below
+            error = e
+        progress.poll(force_check=True)
+        for row in progress.in_flight():
+            self._await(row, progress, error)
 
     def _await(self, row: Row, progress: Progress, error: Optional[BaseException]) -> None:
-        """A running job whose launcher gave up on its batch: wait for its outcome, or for it
-        to be gone (its process, on this machine; its record going stale, elsewhere)."""
-        record_file = progress.launch.run_file(row.name)
-        job_pid = _on_this_host(row, "job_pid")
+        """A run still open after every worker ended: wait for its record, or for its job to be
+        gone (its process, on this machine; its record going stale, elsewhere)."""
+        record_file = row.launch.run_file(row.name)
         while row.status not in FINAL:
             progress.poll()
             if row.status in FINAL:
                 return
+            if row.status == Status.PENDING:
+                progress.set(row, Status.FAILED, f"not run: the launcher failed: {_one_line(error)}")
+                return
+            job_pid = _on_this_host(row, "job_pid")
             if job_pid is not None and not alive(job_pid):
                 gone = "its job ended without recording an outcome"
             else:
@@ -239,43 +310,61 @@ class Launch:
                     silent = STALE_S
                 gone = f"its job stopped reporting for {STALE_S:.0f} s" if silent >= STALE_S else ""
             if gone:
-                progress.set(row, status=Status.FAILED, reason=f"{gone} (the launcher said: {_one_line(error)})")
+                progress.set(row, Status.FAILED, f"{gone} (the launcher said: {_one_line(error)})")
                 return
             time.sleep(0.2)
 
     # -- winding down -----------------------------------------------------------
 
-    def _wind_down(self, launch: LaunchDir, progress: Progress) -> None:
-        """After a signal: give jobs a few seconds to stop and record themselves, then record the rest."""
-        deadline = time.monotonic() + WIND_DOWN_S
+    def _wind_down(self, progress: Progress, signum: int) -> None:
+        """After Ctrl-C or SIGTERM: stop every run this sweeper follows (scancel on SLURM), give
+        the jobs a moment to record themselves, then record the rest as interrupted."""
+        why = f"cancelled: the sweeper was stopped ({signal.Signals(signum).name})"
+        rows = progress.in_flight()
+        launches = {id(r.launch): r.launch for r in rows}.values()
+        for launch in launches:
+            launch.request_stop()
+            launch.note_cancel(why)
+        queued = [a["id"] for launch in launches for a in launch.slurm_arrays()]
+        slurm.cancel(queued)
+        stop_trainings(rows)
+        deadline = time.monotonic() + (CANCEL_WAIT_S if queued else WIND_DOWN_S)
         while time.monotonic() < deadline and any(_may_still_record(row) for row in progress.in_flight()):
-            time.sleep(0.2)
-            progress.poll()
-        stop_trainings(launch, progress.in_flight(), signal.SIGKILL)
+            time.sleep(0.3)
+            progress.poll(force_check=bool(queued))
+        stop_trainings(progress.in_flight(), signal.SIGKILL)
         for row in progress.in_flight():
-            if row.status == Status.RUNNING:
-                progress.set(row, status=Status.INTERRUPTED, reason="interrupted: the sweep was stopped")
+            started = row.status == Status.RUNNING
+            progress.set(row, Status.INTERRUPTED, "interrupted: the sweep was stopped" if started
+                         else f"not started: {why}")
 
-    def _finish(self, launch: LaunchDir, progress: Progress) -> None:
+    def _finish(self, progress: Progress) -> None:
         progress.save(force=True)
         print_summary(progress.rows, progress, self.manifest, self.logs)
-        shutil.rmtree(launch.root, ignore_errors=True)
 
 
 class _Runs:
     """What run mode learns from each run as the single pass goes by: its row, whether it
-    finished before, its dataset and output folder, the CPUs its data workers want."""
+    finished before or still runs from an earlier launch, its dataset and output folder,
+    the CPUs its data workers want."""
 
-    def __init__(self, plan: SweepPlan, options: LaunchOptions, command: TrainCommand, cwd: Path) -> None:
+    def __init__(self, plan: SweepPlan, options: LaunchOptions, command: TrainCommand, cwd: Path,
+                 sweep_dir: Path) -> None:
         self.plan, self.options, self.command, self.cwd = plan, options, command, cwd
+        self.sweep_dir = sweep_dir
         self.rows: List[Row] = []
         self.to_launch: List[Row] = []
+        self.attached: List[Row] = []
         self.claims: Dict[Path, Set[str]] = defaultdict(set)
         self.data_workers = 0
         self._datasets: Set[Any] = set()
         self._roots: Dict[Any, Path] = {}
         self._finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
         self.gone = 0  # runs that finished before, whose output folders are gone
+        # What earlier launches in this sweep dir left: every run's latest row, judged.
+        self.earlier = sweep_rows(sweep_dir)
+        judge_all(self.earlier.values())
+        self._history: Dict[str, RunEntry] = {}
 
     def visit(self, run: RunFiles) -> None:
         workers = self.plan.value(run.choice, "train.num_data_workers")
@@ -287,6 +376,10 @@ class _Runs:
             self._datasets.add(data)
         row = Row(run.index, run.name, run.choice)
         self.rows.append(row)
+        earlier = self.earlier.get(run.name)
+        if earlier is not None and earlier.status in LIVE:
+            self._attach(row, earlier, run)
+            return
         root = self._output_root(run)
         marker = self._marker(root, run)
         if marker is not None:
@@ -296,6 +389,42 @@ class _Runs:
         else:
             self.to_launch.append(row)
             self.claims[root].add(run.name)
+            self._history[run.name] = self._entry(run, earlier)
+
+    def _attach(self, row: Row, earlier: Row, run: RunFiles) -> None:
+        """Follow a run an earlier launch still has queued or running, if it trains this very config."""
+        settings = earlier.launch.load_settings()
+        config = Path(settings.config_dir) / f"{run.name}.json" if settings else None
+        same = settings is not None and [*settings.argv_prefix, *settings.extra_args] == list(self.command.words) \
+            and _read(config) == run.text
+        if not same:
+            where = f"SLURM task {earlier.task}" if earlier.task else "a job of this machine"
+            raise SweepError(
+                f"run {run.name} is still {earlier.status} ({where}) from an earlier launch in "
+                f"{earlier.launch.root.parent.parent}, with another config or command: let it finish, or cancel "
+                f"it with python -m launcher.status {earlier.launch.root.parent.parent} --cancel. Nothing was written.")
+        for key in ("status", "reason", "launch", "position", "task", "attempts", "job", "gpu"):
+            setattr(row, key, getattr(earlier, key))
+        self.attached.append(row)
+
+    def _entry(self, run: RunFiles, earlier: Optional[Row]) -> RunEntry:
+        """This run's line in the new launch: its earlier attempts, if they trained this very config."""
+        entry = RunEntry(run.name, hash=run_hash(run.text, self.command.words))
+        record = read_json(earlier.launch.run_file(run.name)) if earlier is not None else None
+        old = next((e for e in earlier.launch.entries() if e.name == run.name), None) if record else None
+        if record and old is not None and old.hash == entry.hash:
+            entry.attempts = int(record.get("attempt") or 0)
+            entry.first_started = record.get("first_started")
+            entry.requeues = int(record.get("requeues") or 0)
+        return entry
+
+    def entries(self) -> List[RunEntry]:
+        return [self._history[row.name] for row in self.to_launch]
+
+    def dead_launches(self) -> List[LaunchDir]:
+        """Earlier launches none of whose tasks can still run, or be attached to."""
+        keep = {row.launch.root for row in self.earlier.values() if row.status in LIVE}
+        return [launch for launch in launch_dirs(self.sweep_dir) if launch.root not in keep]
 
     def _marker(self, root: Path, run: RunFiles) -> Optional[Dict[str, Any]]:
         """The record of this run finished before, with this command, its output still there."""
@@ -326,10 +455,17 @@ class _Runs:
             locks.claim_outputs(root, names, claim_id)
 
 
+def _read(path: Optional[Path]) -> Optional[str]:
+    try:
+        return path.read_text() if path is not None else None
+    except OSError:
+        return None
+
+
 def _may_still_record(row: Row) -> bool:
-    """A running row whose job may still write its outcome: one elsewhere, or alive here."""
-    if row.status != Status.RUNNING:
-        return False
+    """An open row whose job may still write its outcome: queued or elsewhere, or alive here."""
+    if row.status == Status.PENDING:
+        return row.task is not None
     job_pid = _on_this_host(row, "job_pid")
     return job_pid is None or (alive(job_pid) and job_pid != os.getpid())
 
@@ -340,16 +476,12 @@ def _on_this_host(row: Row, key: str) -> Optional[int]:
     return int(job[key]) if job.get(key) and job.get("host") == this_host() else None
 
 
-def _job_outcome(result: Any) -> Any:
-    """A job's returned outcome (a dict), or the exception it ended with."""
+def _job_error(result: Any) -> Optional[BaseException]:
+    """What a worker job ended with, if it failed (Hydra's run_job caught it)."""
     if getattr(getattr(result, "status", None), "name", "") == "FAILED":
-        return getattr(result, "_return_value", None)  # what Hydra's run_job caught (unlogged, unlike .return_value)
-    return result.return_value
-
-
-def _ended_by_queue(outcome: Any) -> bool:
-    """SLURM ended the run without a result (launcher/run_mode/slurm.py says why)."""
-    return type(outcome).__name__ == "SlurmTaskEnded"
+        error = getattr(result, "_return_value", None)  # unlogged, unlike .return_value
+        return error if isinstance(error, BaseException) else RuntimeError(str(error))
+    return None
 
 
 def _one_line(error: Optional[BaseException]) -> str:
@@ -359,9 +491,10 @@ def _one_line(error: Optional[BaseException]) -> str:
     return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
 
 
-def stop_trainings(launch: LaunchDir, rows: List[Row], sig: int = signal.SIGTERM) -> None:
+def stop_trainings(rows: List[Row], sig: int = signal.SIGTERM) -> None:
     """Ask every job to stop, and signal the trainings running on this machine directly."""
-    launch.request_stop()
+    for launch in {id(r.launch): r.launch for r in rows if r.launch is not None}.values():
+        launch.request_stop()
     for row in rows:
         pgid = _on_this_host(row, "pgid")
         if row.status == Status.RUNNING and pgid is not None:

@@ -1,22 +1,29 @@
-"""Following a run-mode sweep while Hydra's launcher works: rows, manifest, progress line.
+"""Following a run-mode sweep: rows, manifest, progress line, ETA.
 
-Jobs write their own records (:mod:`launcher.run_mode.state`); a thread here reads
-the records of the runs in flight, updates their rows (O(1) per change), rewrites
-``manifest.jsonl`` now and then (every few seconds, less often for huge sweeps,
-and at the end), and shows one progress line: redrawn in place on a terminal,
-printed as a plain line only when the counts change otherwise.
+Jobs write their own records (:mod:`launcher.run_mode.state`); a thread here asks
+the one judge (:mod:`launcher.run_mode.follow`) what changed for the runs not yet
+ended, updates their rows (O(1) per change), rewrites ``manifest.jsonl`` now and
+then (every few seconds, less often for huge sweeps, and at the end), and shows
+one progress line: redrawn in place on a terminal, printed as a plain line only
+when the counts change otherwise. A terminal that goes away (a lost SSH session)
+costs nothing: the output goes on in ``<sweep dir>/sweeper.log``.
 """
 import logging
+import math
+import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
 
 from launcher.core.status import FINAL, RUN_MODE, Status
-from launcher.run_mode.state import LaunchDir, Row, read_json
+from launcher.run_mode.follow import Follower, Verdict
+from launcher.run_mode.state import Row
 
 POLL_S = 0.5
 SAVE_EVERY_S = 3.0  # at least; a manifest that takes long to write is written less often
+SWEEPER_LOG = "sweeper.log"
 
 
 def format_duration(seconds: float) -> str:
@@ -26,14 +33,28 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-class Progress:
-    """A launch's rows, updated from its jobs' records. Safe to use from two threads."""
+def eta_s(pending: int, running_for: Sequence[float], finished_s: Sequence[float], slots: int) -> Optional[float]:
+    """Seconds until the last run ends, if runs take as long as those that finished did (their
+    mean) and ``slots`` run at once: the work left (each pending run whole, each running one
+    less what it has done) spread over the slots, never less than one run for pending runs or
+    what the longest running run still needs. None until a run has finished."""
+    if not finished_s:
+        return None
+    mean = sum(finished_s) / len(finished_s)
+    left_running = [max(mean - done, 0.0) for done in running_for]
+    work = pending * mean + sum(left_running)
+    return max(work / max(slots, 1), max(left_running, default=0.0), mean if pending else 0.0)
 
-    def __init__(self, rows: List[Row], launch: LaunchDir, save: Callable[[], None]) -> None:
+
+class Progress:
+    """The sweep's rows, updated by the judge. Safe to use from two threads."""
+
+    def __init__(self, rows: List[Row], save: Callable[[], None], slots: int = 1) -> None:
         self.rows = rows
-        self.launch = launch
         self._save = save
-        self._active: Dict[str, Row] = {}  # handed to the launcher and not finished
+        self.slots = slots
+        self.follower = Follower([])
+        self.finished_s: List[float] = []  # how long each run that ended in this sweep took
         self.counts = {status: 0 for status in RUN_MODE}
         for row in rows:
             self.counts[row.status] += 1
@@ -45,35 +66,38 @@ class Progress:
 
     def watch(self, rows: Iterable[Row]) -> None:
         with self._lock:
-            for row in rows:
-                self._active[row.name] = row
+            self.follower.add(rows)
 
-    def set(self, row: Row, **fields: Any) -> None:
+    def set(self, row: Row, status: str, reason: str, **fields: Any) -> None:
         """Change one row (from the sweeper's side)."""
         with self._lock:
-            self._apply(row, fields)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            self._settle(row, (status, reason))
 
-    def _apply(self, row: Row, record: Dict[str, Any]) -> None:
+    def _settle(self, row: Row, verdict: Verdict) -> None:
         before = row.status
-        row.apply(record)
+        self.follower.settle(row, verdict)
         if row.status != before:
             self.counts[before] -= 1
             self.counts[row.status] += 1
-        if row.status in FINAL:
-            self._active.pop(row.name, None)
+            if row.status in (Status.SUCCEEDED, Status.FAILED) and row.duration_s:
+                self.finished_s.append(float(row.duration_s))
         self.changed = True
 
-    def poll(self) -> None:
-        """Take in new records of the runs in flight."""
+    def poll(self, force_check: bool = False) -> None:
+        """Take in what changed for the runs in flight."""
         with self._lock:
-            for row in list(self._active.values()):
-                record = read_json(self.launch.run_file(row.name))
-                if record is not None and record.get("status") in RUN_MODE and record["status"] != row.status:
-                    self._apply(row, record)
+            for row, verdict in self.follower.poll(force_check):
+                self._settle(row, verdict)
 
     def in_flight(self) -> List[Row]:
         with self._lock:
-            return list(self._active.values())
+            return list(self.follower.open.values())
+
+    def done(self) -> bool:
+        with self._lock:
+            return not self.follower.open
 
     def save(self, force: bool = False) -> None:
         """Rewrite the manifest if something changed, at most every few seconds unless ``force``."""
@@ -87,21 +111,30 @@ class Progress:
             self._save_cost = self._saved_at - now
 
     def summary_counts(self) -> str:
-        c = self.counts
-        parts = [f"{c[Status.SUCCEEDED]} done", f"{c[Status.FAILED]} failed", f"{c[Status.RUNNING]} running",
-                 f"{c[Status.PENDING]} left", f"{c[Status.SKIPPED]} skipped"]
-        if c[Status.INTERRUPTED]:
-            parts.append(f"{c[Status.INTERRUPTED]} interrupted")
-        return ", ".join(parts)
+        return summary_counts(self.counts)
+
+    def eta(self) -> Optional[float]:
+        with self._lock:
+            now = time.time()
+            finished = self.finished_s
+            running = [now - float((r.job or {}).get("started") or now) for r in self.follower.open.values()
+                       if r.status == Status.RUNNING]
+            return eta_s(self.counts[Status.PENDING], running, finished, self.slots)
 
     def line(self) -> str:
-        c = self.counts
-        finished = c[Status.SUCCEEDED] + c[Status.FAILED]
         elapsed = time.monotonic() - self.started
-        eta = "--:--"
-        if finished:
-            eta = format_duration(elapsed / finished * (c[Status.PENDING] + c[Status.RUNNING]))
-        return f"[sweep] {self.summary_counts()} | {format_duration(elapsed)} elapsed, ETA {eta}"
+        eta = self.eta()
+        return (f"[sweep] {self.summary_counts()} | {format_duration(elapsed)} elapsed, "
+                f"ETA {'--:--' if eta is None else format_duration(eta)}")
+
+
+def summary_counts(counts: Dict[str, int]) -> str:
+    c = counts
+    parts = [f"{c[Status.SUCCEEDED]} done", f"{c[Status.FAILED]} failed", f"{c[Status.RUNNING]} running",
+             f"{c[Status.PENDING]} left", f"{c[Status.SKIPPED]} skipped"]
+    if c[Status.INTERRUPTED]:
+        parts.append(f"{c[Status.INTERRUPTED]} interrupted")
+    return ", ".join(parts)
 
 
 class _HydraJobLines(logging.Filter):
@@ -130,8 +163,9 @@ class ProgressMonitor:
     sweep, and Hydra's line per job would only interleave with them, saying the same: those
     are left out while the monitor runs."""
 
-    def __init__(self, progress: Progress, stream: Optional[TextIO] = None) -> None:
+    def __init__(self, progress: Progress, stream: Optional[TextIO] = None, log_file: Optional[Path] = None) -> None:
         self.progress = progress
+        self.log_file = log_file  # where the output goes once the terminal is gone
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self._stop = threading.Event()
@@ -167,6 +201,16 @@ class ProgressMonitor:
             self.show(final=False)
 
     def show(self, final: bool) -> None:
+        try:
+            self._show(final)
+        except OSError:  # the terminal is gone (EIO after a hangup): go on in the sweep dir's log
+            if self.log_file is None:
+                raise
+            output_to_file(self.log_file)
+            self.live = False
+            self._show(final)
+
+    def _show(self, final: bool) -> None:
         if self.live:
             self.stream.write("\r\033[K" + self.progress.line() + ("\n" if final else ""))
             self.stream.flush()
@@ -176,3 +220,18 @@ class ProgressMonitor:
             self._last_counts = counts
             self.stream.write(self.progress.line() + "\n")
             self.stream.flush()
+
+
+def output_to_file(path: Path) -> None:
+    """Send this process's stdout and stderr to ``path`` (appended) from now on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # what the terminal did not take is lost with it
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    print(f"[sweep] {time.strftime('%Y-%m-%d %H:%M:%S')}: the terminal is gone; the sweep goes on, its output here",
+          file=sys.stderr, flush=True)

@@ -1,39 +1,33 @@
-"""Submitting a batch of runs to SLURM with submitit, and waiting for them without hanging.
+"""SLURM for run mode: one job array for the whole sweep, and SLURM's word on its tasks.
 
-Hydra's submitit launcher submits a job array and then waits on each job in turn
-(``job.results()``). Two things go wrong on a real cluster: a task cancelled while
-still queued never appears in ``sacct``, so submitit waits for it forever; and the
-first job that ends without a result (``scancel``, a node failure) raises out of
-the whole batch while the other jobs go on unwatched. Here every task is watched
-at once: a task is done when its result file appears, failed when ``sacct`` shows
-it in a final state without one, and gone (cancelled before it started) when
-neither ``squeue`` nor ``sacct`` lists it on two checks in a row. Interrupted, the
-sweep cancels the tasks it submitted.
+Why not Hydra's submitit launcher as it is: it pickles the launcher, the config and
+Hydra's state into every task (86 KB and ~25 ms each), submits in batches that wait
+for their slowest run, waits job by job (a task cancelled while queued never shows
+in sacct, so it waits forever), and needs the sweeper alive until the end. Here a
+launch is one array (split only where ``MaxArraySize`` forces it) of a tiny callable,
+:func:`launcher.run_mode.job.slurm_task`, told only (sweep dir, launch id, task
+index); everything else it reads from the launch's folder, written before
+``sbatch``. What happened to a task then comes from its run's record
+(:mod:`launcher.run_mode.follow`) and from one ``squeue -r`` and one ``sacct -X -D``
+call for all arrays, parsed here (the lines they print are in tests/test_slurm_queue.py).
 """
 import math
 import re
 import subprocess
-import time
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, JobStatus, filter_overrides
-
-POLL_S = 1.0
-CHECK_S = 3.0  # how often squeue/sacct are asked
-RESULT_GRACE_S = 15.0  # a result file may reach a shared file system after sacct says the task ended
 # sacct's states that end a task (https://slurm.schedmd.com/sacct.html#SECTION_JOB-STATE-CODES).
 FINAL_STATES = ("BOOT_FAIL", "CANCELLED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
                 "TIMEOUT", "COMPLETED")
 # Pending reasons that mean the request can never be met as it stands (more CPUs, memory,
-# time or GPUs than the partition or account allows): such a task would wait forever.
-NEVER_REASONS = ("BadConstraints", "InvalidAccount", "InvalidQOS", "PartitionConfig", "PartitionNodeLimit",
-                 "PartitionTimeLimit", "QOSMaxCpuPerJobLimit", "QOSMaxGRESPerJob", "QOSMaxMemoryPerJob",
-                 "QOSMaxWallDurationPerJobLimit")
-
-
-class SlurmTaskEnded(Exception):
-    """A task that ended in SLURM without a result; the message is the run's reason."""
+# time or GPUs than the partition or account allows, a dependency that can no longer be met):
+# such a task would wait forever.
+NEVER_REASONS = ("BadConstraints", "DependencyNeverSatisfied", "InvalidAccount", "InvalidQOS", "PartitionConfig",
+                 "PartitionNodeLimit", "PartitionTimeLimit", "QOSMaxCpuPerJobLimit", "QOSMaxGRESPerJob",
+                 "QOSMaxMemoryPerJob", "QOSMaxWallDurationPerJobLimit")
+DEFAULT_MAX_ARRAY_SIZE = 1001  # SLURM's default MaxArraySize
+LOCAL_LIMIT_MIN = 10 ** 7  # submitit_local: a worker job runs many runs; launch.timeout_min limits each
 
 
 def margin_min(signal_delay_s: int) -> int:
@@ -42,156 +36,89 @@ def margin_min(signal_delay_s: int) -> int:
     return math.ceil((signal_delay_s + 60) / 60) + 1
 
 
-def make_executor(launcher: Any) -> Any:
-    """A submitit executor with the launcher's parameters, as Hydra's submitit launcher builds it."""
-    import submitit
-    from omegaconf import OmegaConf
-
-    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
-
-    params = dict(launcher.params)
-    init_keys = {"submitit_folder", "max_num_timeout", "python"}
-    executor = submitit.AutoExecutor(
-        folder=params["submitit_folder"], cluster="slurm",
-        **{f"slurm_{k}": params[k] for k in ("max_num_timeout", "python") if k in params},
-    )
-    shared = set(OmegaConf.structured(BaseQueueConf).keys())
-    executor.update_parameters(**{
-        (k if k in shared else f"slurm_{k}"): v for k, v in params.items() if k not in init_keys
-    })
-    return executor
+def time_limit(timeout_min: float, signal_delay_s: int) -> int:
+    """SLURM's ``--time`` for runs that must get ``launch.timeout_min`` minutes each: whole
+    minutes (SLURM's granularity) plus :func:`margin_min`, whatever the preset's default."""
+    return math.ceil(timeout_min) + margin_min(signal_delay_s)
 
 
-def launch(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> List[JobReturn]:
-    """Submit one array for the batch and return each job's JobReturn (failed ones included)."""
-    import logging
+# -- asking SLURM ------------------------------------------------------------------
 
-    log = logging.getLogger("hydra_plugins.robomimic_sweeper")
-    executor = make_executor(launcher)
-    arguments = []
-    for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
-        log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
-        arguments.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
-    jobs = executor.map_array(launcher, *zip(*arguments))
+
+def _run(command: List[str], timeout: float = 60) -> Optional[str]:
+    """The command's output, or None if it failed (a busy controller: the next check asks again)."""
     try:
-        return wait(jobs, job_overrides)
-    except BaseException:
-        cancel([job for job in jobs if not job.paths.result_pickle.exists()])
-        raise
-
-
-def wait(jobs: Sequence[Any], job_overrides: Sequence[Sequence[str]]) -> List[JobReturn]:
-    results: Dict[int, JobReturn] = {}
-    missing: Dict[int, int] = {}  # consecutive checks a task was listed nowhere
-    ended_at: Dict[int, Tuple[float, str]] = {}  # when sacct first showed a final state
-    next_check = 0.0
-    while len(results) < len(jobs):
-        for i, job in enumerate(jobs):
-            if i not in results and job.paths.result_pickle.exists():
-                results[i] = _collect(job, job_overrides[i])
-        if time.monotonic() >= next_check and len(results) < len(jobs):
-            next_check = time.monotonic() + CHECK_S
-            _check_queue(jobs, job_overrides, results, missing, ended_at)
-        if len(results) < len(jobs):
-            time.sleep(POLL_S)
-    return [results[i] for i in range(len(jobs))]
-
-
-def _check_queue(jobs: Sequence[Any], job_overrides: Sequence[Sequence[str]], results: Dict[int, JobReturn],
-                 missing: Dict[int, int], ended_at: Dict[int, Tuple[float, str]]) -> None:
-    array_ids = {job.job_id.split("_")[0] for job in jobs}
-    queued, states = _squeue(array_ids), _sacct(array_ids)
-    if queued is None or states is None:
-        return  # SLURM did not answer: judge nothing this time
-    for i, job in enumerate(jobs):
-        if i in results:
-            continue
-        state = states.get(job.job_id)
-        reason = queued.get(job.job_id, "")
-        if reason in NEVER_REASONS:
-            missing[i] = missing.get(i, 0) + 1
-            if missing[i] >= 2:
-                cancel([job])
-                results[i] = _failed(job_overrides[i], SlurmTaskEnded(
-                    f"SLURM cannot start it: pending with reason {reason} (the request exceeds what the "
-                    "partition, account or QOS allows: check hydra.launcher.cpus_per_task/mem_gb/gpus_per_node/"
-                    "timeout_min/partition)"))
-            continue
-        if state is not None and state.split()[0] in FINAL_STATES:
-            first, _ = ended_at.setdefault(i, (time.monotonic(), state))
-            # A result file can lag behind sacct on a shared file system; a cancel leaves none.
-            if time.monotonic() - first >= RESULT_GRACE_S or state.split()[0] not in ("COMPLETED", "FAILED"):
-                results[i] = _failed(job_overrides[i], SlurmTaskEnded(_describe(state)))
-        elif job.job_id in queued or state is not None:
-            missing.pop(i, None)
-        else:
-            missing[i] = missing.get(i, 0) + 1
-            if missing[i] >= 2:
-                results[i] = _failed(job_overrides[i], SlurmTaskEnded(
-                    "cancelled before it started: SLURM lists it neither as queued nor in sacct (scancel?)"))
-
-
-def _describe(state: str) -> str:
-    word = state.split()[0]
-    if word == "CANCELLED":
-        return f"cancelled in SLURM ({state}; scancel or a preemption)"
-    if word == "TIMEOUT":
-        return f"SLURM's time limit ended it ({state}); raise hydra.launcher.timeout_min"
-    return f"SLURM ended it: {state}"
-
-
-def _collect(job: Any, overrides: Sequence[str]) -> JobReturn:
-    try:
-        return job.results()[0]
-    except Exception as e:  # submitit's UncompletedJobError / FailedJobError
-        return _failed(overrides, e)
-
-
-def _failed(overrides: Sequence[str], error: BaseException) -> JobReturn:
-    result = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
-    result._return_value = error
-    return result
-
-
-def _squeue(array_ids: Set[str]) -> Optional[Dict[str, str]]:
-    """Task ids (``A_i``) SLURM still has queued or running, with a pending task's reason;
-    None if squeue did not answer."""
-    out = _run(["squeue", "-h", "-r", "-j", ",".join(sorted(array_ids)), "-o", "%i|%T|%r"])
-    if out is None:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
         return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def max_array_size() -> int:
+    """``MaxArraySize`` of the cluster (``scontrol show config``): an array holds that many tasks at most."""
+    out = _run(["scontrol", "show", "config"]) or ""
+    match = re.search(r"^MaxArraySize\s*=\s*(\d+)", out, re.M)
+    return int(match.group(1)) if match else DEFAULT_MAX_ARRAY_SIZE
+
+
+def split_arrays(count: int, largest: int) -> List[Tuple[int, int]]:
+    """(first task index, number of tasks) of each array that ``count`` tasks need."""
+    return [(first, min(largest, count - first)) for first in range(0, count, largest)]
+
+
+@dataclass
+class QueueView:
+    """What SLURM says about the tasks of some arrays, at one moment."""
+
+    queued: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # A_i -> (state, pending reason)
+    accounted: Dict[str, List[str]] = field(default_factory=dict)  # A_i -> sacct states, oldest attempt first
+    asked_sacct: bool = False
+
+    def last_state(self, task: str) -> Optional[str]:
+        states = self.accounted.get(task)
+        return states[-1] if states else None
+
+
+def parse_squeue(text: str) -> Dict[str, Tuple[str, str]]:
+    """``squeue -h -r -o '%i|%T|%r'`` lines -> {A_i: (state, reason)}; the reason only while pending."""
     tasks = {}
-    for line in out.splitlines():
-        task, _, rest = line.strip().partition("|")
-        state, _, reason = rest.partition("|")
-        if task:
-            tasks[task] = reason.strip() if state == "PENDING" else ""
+    for line in text.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) >= 3 and parts[0]:
+            state, reason = parts[1].strip(), parts[2].strip()
+            tasks[parts[0]] = (state, reason if state == "PENDING" else "")
     return tasks
 
 
 _RANGE = re.compile(r"^(\d+)_\[(.*)\]$")
 
 
-def _sacct(array_ids: Set[str]) -> Optional[Dict[str, str]]:
-    """``A_i`` -> state as sacct shows it (e.g. ``CANCELLED by 0``); a pending range
-    ``A_[1-3%2]`` gives each of its tasks that line's state. None if sacct did not answer."""
-    out = _run(["sacct", "-n", "-X", "-P", "-j", ",".join(sorted(array_ids)), "-o", "JobID,State"])
-    if out is None:
-        return None
-    states: Dict[str, str] = {}
-    for line in out.splitlines():
-        if "|" not in line:
+def parse_sacct(text: str) -> Dict[str, List[str]]:
+    """``sacct -n -X -D -P -o JobID,State`` lines -> {A_i: [state of each attempt, oldest first]}.
+
+    A task's own lines win over a range line (``A_[5-9%2]|PENDING``), which sacct keeps
+    stale beside them; a bare ``A|CANCELLED by 0`` (every pending task cancelled) stands
+    for each task that has no line of its own, under the key ``A_*``."""
+    own: Dict[str, List[str]] = {}
+    ranged: Dict[str, List[str]] = {}
+    for line in text.splitlines():
+        job_id, _, state = line.strip().partition("|")
+        state = state.split("|")[0].strip()
+        if not job_id or not state:
             continue
-        job_id, state = line.split("|", 1)
         match = _RANGE.match(job_id)
         if match:
-            for task in _expand(match.group(2)):
-                states[f"{match.group(1)}_{task}"] = state.strip()
-        else:
-            states[job_id] = state.strip()
-    return states
+            for task in expand_range(match.group(2)):
+                ranged[f"{match.group(1)}_{task}"] = [state]
+        elif "_" in job_id:
+            own.setdefault(job_id, []).append(state)
+        elif job_id.isdigit():
+            ranged[f"{job_id}_*"] = [state]
+    return {**ranged, **own}
 
 
-def _expand(spec: str) -> List[int]:
+def expand_range(spec: str) -> List[int]:
+    """``0-3,7%2`` -> [0, 1, 2, 3, 7]."""
     tasks: List[int] = []
     for part in spec.split("%")[0].split(","):
         if "-" in part:
@@ -202,16 +129,89 @@ def _expand(spec: str) -> List[int]:
     return tasks
 
 
-def _run(command: List[str]) -> Optional[str]:
-    """The command's output, or None if it failed (a busy controller: the next check asks again)."""
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
+def query(array_ids: Sequence[str], with_sacct: bool = True) -> Optional[QueueView]:
+    """One ``squeue`` and (if asked) one ``sacct`` call for every task of ``array_ids``; None if
+    SLURM did not answer. ``squeue -j`` of a single array slurmctld has forgotten exits 1, so
+    every id is asked for with ``--name``-free ``-j`` plus the user's own jobs as a fallback."""
+    if not array_ids:
+        return QueueView()
+    ids = ",".join(sorted(set(array_ids)))
+    queued = _run(["squeue", "-h", "-r", "-j", ids, "-o", "%i|%T|%r"])
+    if queued is None:
+        # A single forgotten id (finished > MinJobAge ago) makes squeue fail: ask for all jobs.
+        everything = _run(["squeue", "-h", "-r", "-o", "%i|%T|%r"])
+        if everything is None:
+            return None
+        queued = "\n".join(line for line in everything.splitlines() if line.split("_")[0] in array_ids)
+    view = QueueView(queued=parse_squeue(queued))
+    if with_sacct:
+        accounted = _run(["sacct", "-n", "-X", "-D", "-P", "-j", ids, "-o", "JobID,State"])
+        if accounted is None:
+            return None
+        view.accounted = parse_sacct(accounted)
+        view.asked_sacct = True
+    return view
 
 
-def cancel(jobs: Sequence[Any]) -> None:
-    ids = [job.job_id for job in jobs]
-    if ids:
-        _run(["scancel", *ids])
+def find_arrays(job_name: str) -> List[str]:
+    """Array ids of the jobs named ``job_name`` still in the queue (a sweeper killed between
+    ``sbatch`` and writing slurm.json left only its job name)."""
+    out = _run(["squeue", "-h", "--name", job_name, "-o", "%F"]) or ""
+    return sorted({line.strip() for line in out.splitlines() if line.strip()})
+
+
+def cancel(ids: Sequence[str]) -> bool:
+    """``scancel`` tasks (``A_i``) or whole arrays (``A``)."""
+    return not ids or _run(["scancel", *ids]) is not None
+
+
+# -- submitting --------------------------------------------------------------------
+
+
+def make_executor(params: Dict[str, Any], job_name: str) -> Any:
+    """A submitit executor with the launcher's parameters (as Hydra's submitit launcher
+    builds it), named ``job_name``."""
+    import submitit
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+
+    params = dict(params)
+    init_keys = {"submitit_folder", "max_num_timeout", "python"}
+    executor = submitit.AutoExecutor(
+        folder=params["submitit_folder"], cluster="slurm",
+        **{f"slurm_{k}": params[k] for k in ("python",) if k in params},
+    )
+    shared = set(OmegaConf.structured(BaseQueueConf).keys())
+    params["name"] = job_name
+    executor.update_parameters(**{
+        (k if k in shared else f"slurm_{k}"): v for k, v in params.items() if k not in init_keys
+    })
+    return executor
+
+
+def submit(params: Dict[str, Any], sweep_dir: str, launch_id: str, count: int, job_name: str,
+           say: Callable[[str], None] = print) -> List[Dict[str, Any]]:
+    """Submit ``count`` tasks as job arrays of :func:`~launcher.run_mode.job.slurm_task`;
+    returns ``[{"id", "first", "count"}]``, one per array."""
+    from launcher.run_mode.job import slurm_task
+
+    executor = make_executor(params, job_name)
+    largest = max_array_size()
+    chunks = split_arrays(count, largest)
+    if len(chunks) > 1:
+        say(f"Submitting {count} runs as {len(chunks)} job arrays: this cluster's MaxArraySize is {largest} "
+            f"(each array runs at most {params.get('array_parallelism')} at once)")
+    arrays = []
+    for first, size in chunks:
+        jobs = executor.map_array(slurm_task, [sweep_dir] * size, [launch_id] * size, range(first, first + size))
+        arrays.append({"id": jobs[0].job_id.split("_")[0], "first": first, "count": size})
+    return arrays
+
+
+def task_id(arrays: Sequence[Dict[str, Any]], index: int) -> Optional[str]:
+    """The SLURM task (``A_i``) of a launch's task ``index``."""
+    for array in arrays:
+        if array["first"] <= index < array["first"] + array["count"]:
+            return f"{array['id']}_{index - array['first']}"
+    return None

@@ -1,22 +1,29 @@
-"""A run-mode sweep's state on disk: one folder per launch, the manifest, resume markers.
+"""A run-mode sweep's state on disk: the sweep dir is the truth, and every file has one writer.
 
-Layout inside ``hydra.sweep.dir``::
+Layout inside ``hydra.sweep.dir`` (docs/run-mode.md, "The sweep dir is the truth")::
 
-    manifest.jsonl                one row per run (pandas.read_json(path, lines=True))
-    logs/<run name>.log           each run's training output
-    .sweep/<launch id>/launch.json  what every job of this launch needs (the command, folders, limits)
-    .sweep/<launch id>/runs/<run name>.json  each job's own record: running, then its outcome
-    .sweep/<launch id>/stop       present once the sweeper was told to stop
-    .sweep/<launch id>/jobs/<n>/  Hydra's folder for job n
+    manifest.jsonl                   one row per run: a view, rewritten from the files below
+    logs/<run name>.log              each run's training output
+    sweeper.log                      the sweeper's own output once its terminal is gone
+    .sweep/<launch id>/              one submission: the runs handed to a launcher at once
+        launch.json                  its settings: the command, folders, limits, launcher kind
+        runs.jsonl                   its runs in task order: name, earlier attempts
+        slurm.json                   the job name and SLURM array id(s), written right after sbatch
+        runs/<run name>.json         each run's own record, written only by its job
+        claims/<task index>          a local worker's claim on a run (created with O_EXCL)
+        workers/<n>.json             a local worker's process
+        stop                         present once a stop or cancel was asked
+        cancels.jsonl                why tasks were cancelled (the sweeper, launcher.status --cancel)
+        jobs/<n>/                    Hydra's folder for local worker n
 
-Jobs may run in other processes (joblib), or on other machines (submitit), so they
-talk to the sweeper only through these files, each written whole (temporary file,
-then rename) by one writer. Every launch has its own folder, so nothing an earlier
-launch wrote is ever taken for this one's; a job whose launch folder is gone belongs
-to a sweep that ended, and trains nothing. A finished run is recorded beside its
-training output, ``<train.output_dir>/<run name>/.sweep_done/<hash>.json`` (the hash of its
-config and training command), so the same run is skipped by any later sweep, in any
-sweep dir, as long as its output folder is there.
+Jobs may run in other processes (joblib), or on other machines (SLURM), so they
+talk only through these files, each written whole (temporary file, then rename).
+Everything a task needs is written before anything is launched; a launch folder is
+removed only once none of its tasks can still run (:func:`remove_dead_launches`). A
+finished run is recorded beside its training output,
+``<train.output_dir>/<run name>/.sweep_done/<hash>.json`` (the hash of its config
+and training command), so the same run is skipped by any later sweep, in any sweep
+dir, as long as its output folder is there.
 """
 import datetime
 import hashlib
@@ -24,10 +31,11 @@ import json
 import os
 import shutil
 import socket
+import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
@@ -35,6 +43,7 @@ from launcher.core.status import Status
 from launcher.output.staging import atomic_file, atomic_write
 
 STATE_DIR = ".sweep"
+LOCAL, SLURM = "local", "slurm"  # where a launch's jobs run
 
 
 @dataclass(frozen=True)
@@ -54,16 +63,48 @@ class LaunchSettings:
     gpu_slots: Optional[str]  # the slots folder the sweeper checked
     sweeper_pid: int
     sweeper_host: str
+    kind: str = LOCAL  # LOCAL or SLURM
+    # How the train script picks the folder --resume continues in (launcher.robomimic.resume);
+    # None: runs start afresh.
+    resume: Optional[str] = None
+    max_requeues: int = 0  # SLURM: requeues when its time limit (USR2) stops a run
+    parallelism: int = 1  # runs at once: workers, or the array's throttle
+    created: float = 0.0
+    job_name: Optional[str] = None  # SLURM: the array's --job-name, unique to this launch
+
+    @staticmethod
+    def from_record(record: Dict[str, Any]) -> "LaunchSettings":
+        known = {f.name for f in fields(LaunchSettings)}
+        return LaunchSettings(**{k: v for k, v in record.items() if k in known})
+
+
+@dataclass
+class RunEntry:
+    """One line of runs.jsonl: a task of the launch, and what earlier launches left of its run."""
+
+    name: str
+    hash: str = ""  # what it trains: its config and command (run_hash)
+    attempts: int = 0  # attempts in earlier launches
+    first_started: Optional[float] = None  # when its first attempt started, in any launch
+    requeues: int = 0  # time-limit requeues used in earlier launches
+
+    def line(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v or k == "name"}) + "\n"
 
 
 class LaunchDir:
-    """``<sweep dir>/.sweep/<launch id>/``."""
+    """``<sweep dir>/.sweep/<launch id>/``: one submission."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.settings_file = root / "launch.json"
+        self.runs_list = root / "runs.jsonl"
+        self.slurm_file = root / "slurm.json"
         self.runs = root / "runs"
+        self.claims = root / "claims"
+        self.workers = root / "workers"
         self.stop_file = root / "stop"
+        self.cancels_file = root / "cancels.jsonl"
         self.jobs = root / "jobs"
 
     @staticmethod
@@ -71,6 +112,7 @@ class LaunchDir:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         launch = LaunchDir(sweep_dir / STATE_DIR / f"{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
         launch.runs.mkdir(parents=True)
+        launch.claims.mkdir()
         return launch
 
     @staticmethod
@@ -91,10 +133,52 @@ class LaunchDir:
 
     def load_settings(self) -> Optional[LaunchSettings]:
         record = read_json(self.settings_file)
-        return None if record is None else LaunchSettings(**record)
+        return None if record is None else LaunchSettings.from_record(record)
+
+    def save_runs(self, entries: Iterable[RunEntry]) -> None:
+        with atomic_file(self.runs_list) as f:
+            f.writelines(entry.line() for entry in entries)
+
+    def entries(self) -> Iterator[RunEntry]:
+        """The launch's runs in task order."""
+        try:
+            with open(self.runs_list) as f:
+                for line in f:
+                    yield RunEntry(**json.loads(line))
+        except (OSError, ValueError, TypeError):
+            return
+
+    def entry(self, index: int) -> Optional[RunEntry]:
+        """Task ``index``'s run (a SLURM task reads only its own line)."""
+        for i, entry in enumerate(self.entries()):
+            if i == index:
+                return entry
+        return None
+
+    def save_slurm(self, job_name: str, arrays: List[Dict[str, Any]]) -> None:
+        atomic_write(self.slurm_file, json.dumps({"job_name": job_name, "arrays": arrays}))
+
+    def slurm_arrays(self) -> List[Dict[str, Any]]:
+        """``[{"id": "123", "first": 0, "count": 1001}, ...]``: task index = first + array index."""
+        return list((read_json(self.slurm_file) or {}).get("arrays", []))
 
     def run_file(self, name: str) -> Path:
         return self.runs / f"{name}.json"
+
+    def recorded_names(self) -> set:
+        """The runs with a record: one listing, not a failed open per run."""
+        try:
+            return {e.name[:-5] for e in os.scandir(self.runs) if e.name.endswith(".json")}
+        except OSError:
+            return set()
+
+    def claim(self, index: int) -> bool:
+        """Take task ``index`` for this worker, if no other worker took it (atomic: O_EXCL)."""
+        try:
+            os.close(os.open(self.claims / str(index), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return True
+        except FileExistsError:
+            return False
 
     def stopped(self) -> bool:
         """Stop was asked, or the launch is over (its folder is gone)."""
@@ -106,13 +190,48 @@ class LaunchDir:
         except OSError:
             pass  # the sweeper also stops local trainings itself
 
+    def note_cancel(self, reason: str, tasks: Optional[List[int]] = None) -> None:
+        """Why tasks (None: all that had not finished) were cancelled; one appended line each time."""
+        line = json.dumps({"time": time.time(), "reason": reason, "tasks": tasks}) + "\n"
+        with open(self.cancels_file, "a") as f:
+            f.write(line)
 
-def remove_old_launches(sweep_dir: Path) -> None:
-    """Remove the folders of earlier launches (call it holding the sweep dir's lock)."""
-    state = sweep_dir / STATE_DIR
-    if state.is_dir():
-        for entry in state.iterdir():
-            shutil.rmtree(entry, ignore_errors=True)
+    def cancel_reasons(self) -> Dict[Optional[int], str]:
+        """Task index (None: every task) -> the latest reason it was cancelled."""
+        reasons: Dict[Optional[int], str] = {}
+        try:
+            with open(self.cancels_file) as f:
+                for line in f:
+                    note = json.loads(line)
+                    for task in note.get("tasks") or [None]:
+                        reasons[task] = note["reason"]
+        except (OSError, ValueError, KeyError):
+            pass
+        return reasons
+
+    def save_worker(self, n: int) -> None:
+        self.workers.mkdir(exist_ok=True)
+        atomic_write(self.workers / f"{n}.json", json.dumps({"pid": os.getpid(), "host": this_host()}))
+
+    def worker_pids(self) -> List[Dict[str, Any]]:
+        try:
+            return [r for r in (read_json(p) for p in self.workers.glob("*.json")) if r]
+        except OSError:
+            return []
+
+
+def launch_dirs(sweep_dir: Path) -> List[LaunchDir]:
+    """The sweep dir's launches, oldest first (a launch id starts with its time)."""
+    try:
+        names = sorted(e.name for e in os.scandir(sweep_dir / STATE_DIR) if e.is_dir())
+    except OSError:
+        return []
+    return [LaunchDir(sweep_dir / STATE_DIR / name) for name in names]
+
+
+def remove_launch(launch: LaunchDir) -> None:
+    """Remove a launch none of whose tasks can still run (the caller holds the sweep dir's lock)."""
+    shutil.rmtree(launch.root, ignore_errors=True)
 
 
 def read_json(path: Path) -> Optional[Dict[str, Any]]:
@@ -131,7 +250,7 @@ class Row:
     """One run in the sweeper's memory: small (slots, no dict), so a 200,000-run sweep stays cheap."""
 
     __slots__ = ("index", "name", "choice", "status", "exit_code", "duration_s", "output_dir",
-                 "reason", "gpu", "config", "log", "job")
+                 "reason", "gpu", "config", "log", "job", "attempts", "task", "launch", "position")
 
     def __init__(self, index: int, name: str, choice: Choice) -> None:
         self.index = index
@@ -147,14 +266,20 @@ class Row:
         self.config: Optional[str] = None
         self.log: Optional[str] = None
         self.job: Optional[Dict[str, Any]] = None  # where a running job is: host, pid, pgid, heartbeat
+        self.attempts = 0  # trainings started for this run, in this sweep dir
+        self.task: Optional[str] = None  # its SLURM task, A_i
+        self.launch: Any = None  # the LaunchDir (shared) whose task it is
+        self.position = -1  # its task index in that launch
 
     def apply(self, record: Dict[str, Any]) -> None:
-        """Take in a job's record (running, or its outcome)."""
-        for key in ("status", "exit_code", "duration_s", "output_dir", "reason", "gpu"):
+        """Take in a job's record (running, or its outcome); the status is judged elsewhere
+        (:mod:`launcher.run_mode.follow`), from the record and SLURM's word."""
+        for key in ("exit_code", "duration_s", "output_dir", "gpu", "task"):
             if key in record:
                 setattr(self, key, record[key])
+        self.attempts = int(record.get("attempt") or self.attempts)
         if record.get("status") == Status.RUNNING:
-            self.job = {k: record.get(k) for k in ("host", "pid", "pgid", "job_pid")}
+            self.job = {k: record.get(k) for k in ("host", "pid", "pgid", "job_pid", "started")}
 
 
 def manifest_encoder(plan: SweepPlan, config_dir: Path, logs_dir: Path) -> Callable[[Row], str]:
@@ -175,7 +300,8 @@ def manifest_encoder(plan: SweepPlan, config_dir: Path, logs_dir: Path) -> Calla
             f'{{"index": {row.index}, "name": {dumps(row.name)}, "status": "{row.status}", "params": {{{params}}}, '
             f'"config": {dumps(config)}, "log": {dumps(log)}, "exit_code": {dumps(row.exit_code)}, '
             f'"duration_s": {dumps(row.duration_s)}, "output_dir": {dumps(row.output_dir)}, '
-            f'"gpu": {dumps(row.gpu)}, "reason": {dumps(row.reason)}}}\n'
+            f'"gpu": {dumps(row.gpu)}, "attempts": {row.attempts}, "slurm_task": {dumps(row.task)}, '
+            f'"reason": {dumps(row.reason)}}}\n'
         )
 
     return line

@@ -55,6 +55,17 @@ def _die_with_parent() -> None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _child_setup(ignore: Tuple[int, ...]) -> Callable[[], None]:
+    """What the child does before exec: die with its parent, and ignore ``ignore`` (an
+    ignored signal stays ignored across exec: SLURM's SIGTERM and USR2 reach every process
+    of a task, and the job decides what they mean)."""
+    def setup() -> None:
+        _die_with_parent()
+        for sig in ignore:
+            signal.signal(sig, signal.SIG_IGN)
+    return setup
+
+
 def stop_group(process: subprocess.Popen, grace_s: float = GRACE_S) -> None:
     """SIGTERM the training's process group, then SIGKILL what is left after ``grace_s``."""
     for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
@@ -123,18 +134,23 @@ def run_training(
     timeout_s: Optional[float] = None,
     should_stop: Callable[[], bool] = lambda: False,
     on_start: Callable[[int], None] = lambda pid: None,
+    ignore: Tuple[int, ...] = (),
+    append: bool = False,
 ) -> TrainingResult:
-    """``argv`` with output to ``log_path``, until it exits, times out or ``should_stop()``."""
+    """``argv`` with output to ``log_path`` (after what earlier attempts wrote, if ``append``),
+    until it exits, times out or ``should_stop()``; the training ignores the signals ``ignore``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    grace_s = 0.0 if signal.SIGTERM in ignore else GRACE_S  # SIGTERM would be ignored: no use waiting
     start = time.monotonic()
     header = ("$ " + " ".join(argv) + "\n").encode()
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab" if append else "wb") as log:
+        output_start = log.tell() + len(header)
         log.write(header)
         log.flush()
         try:
             process = subprocess.Popen(
                 argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent,
+                start_new_session=True, preexec_fn=_child_setup(ignore),
             )
         except OSError as e:  # the interpreter vanished or cannot run since the sweep checked it
             reason = f"cannot start {argv[0]}: {e.strerror or e}"
@@ -143,16 +159,16 @@ def run_training(
     try:
         on_start(process.pid)
         _answer_prompt(process)
-        stopped = _wait(process, start, timeout_s, should_stop)
+        stopped = _wait(process, start, timeout_s, should_stop, grace_s)
     finally:
         if process.poll() is None:  # interrupted by an exception (a signal to the sweeper)
-            stop_group(process)
+            stop_group(process, grace_s)
     duration = time.monotonic() - start
     if stopped is not None:
         status = Status.FAILED if stopped.startswith("timed out") else Status.INTERRUPTED
         return TrainingResult(status, process.returncode, duration, stopped)
     ended = end_leftovers(process.pid)
-    result = judge(process.returncode, log_path, duration, output_start=len(header))
+    result = judge(process.returncode, log_path, duration, output_start=output_start)
     if not ended:
         return result
     with open(log_path, "ab") as log:
@@ -170,7 +186,7 @@ def _answer_prompt(process: subprocess.Popen) -> None:
 
 
 def _wait(process: subprocess.Popen, start: float, timeout_s: Optional[float],
-          should_stop: Callable[[], bool]) -> Optional[str]:
+          should_stop: Callable[[], bool], grace_s: float = GRACE_S) -> Optional[str]:
     """None when the training exited by itself, else why it was stopped."""
     while True:
         try:
@@ -180,10 +196,10 @@ def _wait(process: subprocess.Popen, start: float, timeout_s: Optional[float],
         except subprocess.TimeoutExpired:
             pass
         if timeout_s is not None and time.monotonic() - start > timeout_s:
-            stop_group(process)
+            stop_group(process, grace_s)
             return f"timed out after {format_minutes(timeout_s / 60)} min"
         if should_stop():
-            stop_group(process)
+            stop_group(process, grace_s)
             return "interrupted: the sweep was stopped"
 
 

@@ -1,0 +1,64 @@
+"""Whether a train script takes ``--resume``, and which folder it would continue in.
+
+Why here: robomimic >= 0.5's ``train.py`` resumes a run from
+``<train.output_dir>/<experiment.name>/<timestamp>/last.pth``, and the versions differ
+in which folder they pick: 0.5.0 and dexmimicgen assert that the run's folder holds
+exactly one entry ("only_folder"), master takes the newest ("latest_folder");
+robomimic 0.3.0 and robocasa have no ``--resume``. Run mode asks :func:`resume_rule`
+once per sweep (``launch.resume=auto``) and each job asks :func:`resume_folder`
+when its run starts again. The selected robomimic's profile can answer
+:func:`resume_rule` instead of the script's own text, once there is one.
+"""
+import datetime
+import os
+import re
+from pathlib import Path
+from typing import Optional
+
+RESUME_FLAG = "--resume"
+ONLY_FOLDER, LATEST_FOLDER = "only_folder", "latest_folder"
+CHECKPOINT = "last.pth"
+_DECLARES = re.compile(r"add_argument\(\s*[\"']--resume[\"']")
+_PICKS_NEWEST = re.compile(r"sorted\(os\.listdir\([^)]*\)\)\[-1\]")
+
+
+def resume_rule(train_script: str) -> Optional[str]:
+    """How ``train_script`` picks the folder it resumes in, or None if it takes no ``--resume``.
+
+    Read from the script itself (``parser.add_argument("--resume", ...)``); a script that
+    does not show it picks the newest folder (``sorted(os.listdir(...))[-1]``) gets the
+    stricter rule, 0.5.0's: resume only when the run's folder holds one entry."""
+    try:
+        text = Path(train_script).read_text(errors="replace")
+    except OSError:
+        return None
+    if not _DECLARES.search(text):
+        return None
+    return LATEST_FOLDER if _PICKS_NEWEST.search(text) else ONLY_FOLDER
+
+
+def resume_folder(run_folder: Path, rule: Optional[str], since: float) -> Optional[Path]:
+    """The timestamp folder a run that starts again continues in with ``--resume``, or None
+    to start afresh: the newest ``<run_folder>/<YYYYmmddHHMMSS>/`` that has ``last.pth``
+    and was made by this run (not before ``since``, its first attempt's start), and, under
+    the "only_folder" rule, the only entry of ``run_folder``."""
+    if rule is None:
+        return None
+    try:
+        entries = sorted(os.listdir(run_folder))
+    except OSError:
+        return None
+    stamps = [e for e in entries if not e.startswith(".") and (run_folder / e).is_dir()]
+    if not stamps or (rule == ONLY_FOLDER and entries != stamps[-1:]):
+        return None
+    newest = run_folder / stamps[-1]
+    if not (newest / CHECKPOINT).is_file() or _folder_time(stamps[-1]) < since - 2:
+        return None
+    return newest
+
+
+def _folder_time(name: str) -> float:
+    try:
+        return datetime.datetime.strptime(name, "%Y%m%d%H%M%S").timestamp()
+    except ValueError:
+        return 0.0
