@@ -10,14 +10,16 @@ from typing import Any, Dict, List, Sequence
 import pytest
 
 from launcher.core.status import Status
-from launcher.run_mode.job import alive, run_job
-from launcher.run_mode.state import LaunchDir, LaunchSettings, read_json, this_host
+from launcher.run_mode.follow import alive
+from launcher.run_mode.job import run_worker
+from launcher.run_mode.state import LaunchDir, LaunchSettings, RunEntry, read_json, this_host
 
 NAME = "run_seed_1"
 
 
-def run_one(tmp_path: Path, argv_prefix: Sequence[str], extra_args: Sequence[str] = ()) -> Dict[str, Any]:
-    """Train ``NAME`` with ``argv_prefix`` (python, script) as a job of a fresh launch; its outcome."""
+def run_one(tmp_path: Path, argv_prefix: Sequence[str], extra_args: Sequence[str] = (), **settings: Any,
+            ) -> Dict[str, Any]:
+    """Train ``NAME`` with ``argv_prefix`` (python, script) by a worker of a fresh launch; its record."""
     configs, trained = tmp_path / "configs", tmp_path / "trained"
     configs.mkdir(exist_ok=True)
     config = {"algo_name": "bc", "experiment": {"name": NAME}, "train": {"output_dir": str(trained)}}
@@ -27,11 +29,11 @@ def run_one(tmp_path: Path, argv_prefix: Sequence[str], extra_args: Sequence[str
         launch_id=launch.launch_id, sweep_dir=str(tmp_path / "sd"), config_dir=str(configs),
         logs_dir=str(tmp_path / "sd" / "logs"), cwd=str(tmp_path), argv_prefix=list(argv_prefix),
         extra_args=list(extra_args), timeout_min=None, gpus=None, runs_per_gpu=1, gpu_slots=None,
-        sweeper_pid=os.getpid(), sweeper_host=this_host(),
+        sweeper_pid=os.getpid(), sweeper_host=this_host(), **settings,
     ))
-    outcome = run_job(NAME, launch.jobs / "0")
-    assert read_json(launch.run_file(NAME)) == outcome, "the job's record says what it returned"
-    return outcome
+    launch.save_runs([RunEntry(NAME)])
+    assert run_worker(0, launch.jobs / "0") == {"worker": 0, "runs": 1}
+    return read_json(launch.run_file(NAME))
 
 
 def script(tmp_path: Path, body: str) -> List[str]:

@@ -202,7 +202,7 @@ def _rows(n: int, status: str) -> List[Row]:
 @pytest.mark.parametrize("n", [3, 51])
 def test_summary_of_a_clean_sweep(tmp_path, capsys, n):
     rows = _rows(n, Status.SUCCEEDED)
-    print_summary(rows, Progress(rows, LaunchDir(tmp_path), save=lambda: None), tmp_path / "m.jsonl", tmp_path)
+    print_summary(rows, Progress(rows, save=lambda: None), tmp_path / "m.jsonl", tmp_path)
     out = capsys.readouterr().out
     if n <= 50:
         assert len(out.splitlines()) == n + 1 and "run_2" in out  # a table
@@ -227,7 +227,7 @@ def test_hydras_line_per_job_is_left_out_without_a_terminal(tmp_path, monkeypatc
     monkeypatch.delitem(logging.root.manager.loggerDict, launcher, raising=False)
     rows = _rows(1, Status.PENDING)
     try:
-        progress = Progress(rows, LaunchDir(tmp_path), save=lambda: None)
+        progress = Progress(rows, save=lambda: None)
         with ProgressMonitor(progress, _Tty() if terminal else io.StringIO()):
             launcher_log = logging.getLogger(launcher)
             launcher_log.setLevel(logging.INFO)

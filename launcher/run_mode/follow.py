@@ -24,6 +24,7 @@ HEARTBEAT_S = 20.0  # a running job touches its record this often
 
 Verdict = Tuple[str, str]  # (status, reason)
 
+JOB_DIED = "its job ended without recording an outcome"
 SIGTERM_REASON = "SLURM sent SIGTERM (scancel, a requeue, a preemption or a node failure)"
 
 
@@ -66,8 +67,8 @@ def ended_verdict(state: str, record: Optional[Dict[str, Any]], cancel_reason: O
     if recorded == Status.INTERRUPTED:
         return Status.INTERRUPTED, record.get("reason") or SIGTERM_REASON  # type: ignore[union-attr]
     if word == "COMPLETED":
-        return Status.FAILED, "its job ended without recording an outcome"
-    return Status.FAILED, f"its job ended without recording an outcome: SLURM says {state}"
+        return Status.FAILED, JOB_DIED
+    return Status.FAILED, f"{JOB_DIED}: SLURM says {state}"
 
 
 def judge_slurm(record: Optional[Dict[str, Any]], task: Optional[str], view: Optional[slurm.QueueView],
@@ -129,7 +130,7 @@ def judge_local(record: Optional[Dict[str, Any]], record_file: Path, launch_live
     if recorded == Status.RUNNING:
         if job_alive(record, record_file):  # type: ignore[arg-type]
             return Status.RUNNING, ""
-        return Status.INTERRUPTED, "its job ended without recording an outcome (killed?)"
+        return Status.FAILED, JOB_DIED
     if launch_live and not cancel_reason:
         return Status.PENDING, ""
     return Status.INTERRUPTED, cancel_reason or "not started: its sweep stopped"

@@ -17,6 +17,7 @@ sweeper: Ctrl-C or SIGTERM cancels them, but a lost terminal or a SIGKILL costs 
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -38,7 +39,7 @@ from launcher.robomimic.resume import resume_rule
 from launcher.robomimic.train_command import TrainCommand
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode import slurm
-from launcher.run_mode.follow import alive, judge_all, sweep_rows
+from launcher.run_mode.follow import JOB_DIED, alive, judge_all, sweep_rows
 from launcher.run_mode.progress import SWEEPER_LOG, Progress, ProgressMonitor, format_duration
 from launcher.run_mode.state import (
     LOCAL,
@@ -276,18 +277,32 @@ class Launch:
         self._finish(progress)
 
     def _run_workers(self, launch: LaunchDir, progress: Progress) -> None:
-        """Hand Hydra's launcher one job per worker; each trains runs until none is left."""
+        """Hand Hydra's launcher one job per worker; each trains runs until none is left.
+
+        The launcher works in a thread of its own: a Ctrl-C raised inside it would make
+        joblib terminate its workers before their jobs record what they stopped."""
         overrides = [[f"launch.worker={n}", f"hydra.sweep.subdir={hydra_quote(launch.job_subdir(n))}"]
                      for n in range(self._workers)]
-        error: Optional[BaseException] = None
-        try:
-            results = self.hydra.launcher.launch(overrides, initial_job_idx=0)
-            error = next((e for e in (_job_error(r) for r in results) if e is not None), None)
-        except Exception as e:  # the launcher gave up; judge each run below
-            error = e
-        progress.poll(force_check=True)
+        outcome: Dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                results = self.hydra.launcher.launch(overrides, initial_job_idx=0)
+                outcome["error"] = next((e for e in (_job_error(r) for r in results) if e is not None), None)
+            except BaseException as e:  # the launcher gave up; judge each run below
+                outcome["error"] = e
+
+        thread = threading.Thread(target=work, name="sweep-launcher", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)
+        error = outcome.get("error")
         for row in progress.in_flight():
             self._await(row, progress, error)
+        if error is not None:  # what the judge saw of a job that died, and the launcher's word on it
+            for row in progress.rows:
+                if row.launch is launch and row.reason == JOB_DIED:
+                    progress.set(row, row.status, f"{JOB_DIED} (the launcher said: {_one_line(error)})")
 
     def _await(self, row: Row, progress: Progress, error: Optional[BaseException]) -> None:
         """A run still open after every worker ended: wait for its record, or for its job to be
@@ -302,7 +317,7 @@ class Launch:
                 return
             job_pid = _on_this_host(row, "job_pid")
             if job_pid is not None and not alive(job_pid):
-                gone = "its job ended without recording an outcome"
+                gone = JOB_DIED
             else:
                 try:
                     silent = time.time() - record_file.stat().st_mtime
