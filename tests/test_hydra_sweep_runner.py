@@ -1,12 +1,13 @@
 """Our sweeper inside Hydra's own test harness (hydra_sweep_runner), as BatchedSweeperTestSuite
-checks sweepers: batches, returns, overrides and one output folder per job."""
+checks sweepers: returns, overrides and the sweep's output folder. Run mode hands every run
+over at once (no batch waits for its slowest run), so the sweep returns one batch."""
 from pathlib import Path
 
 from launcher.run import task
 from tests.helpers import REPO
 
 
-def test_run_mode_batches_of_max_batch_size(hydra_sweep_runner, tmpdir):
+def test_run_mode_returns_every_run_in_one_batch(hydra_sweep_runner, tmpdir):
     dataset = Path(tmpdir) / "demo.hdf5"
     dataset.write_bytes(b"x")
     sweep = hydra_sweep_runner(
@@ -31,7 +32,7 @@ def test_run_mode_batches_of_max_batch_size(hydra_sweep_runner, tmpdir):
     )
     with sweep:
         assert sweep.returns is not None
-        assert [len(batch) for batch in sweep.returns] == [2, 2]
+        assert [len(batch) for batch in sweep.returns] == [4]
         flat = [r for batch in sweep.returns for r in batch]
         assert [r.name for r in flat] == [f"test_seed_{s}_gmm_{g}" for s in (1, 2) for g in ("t", "f")]
         assert all(r.status == "succeeded" for r in flat)

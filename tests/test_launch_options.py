@@ -38,6 +38,6 @@ def test_help_lists_every_option_with_its_help(help_text, field):
 
 
 def test_the_job_only_field_is_not_an_option(help_text):
-    assert "run" in {f.name for f in dataclasses.fields(LaunchConf)}
-    assert "run" not in READERS
-    assert "\n  run " not in help_text
+    assert "worker" in {f.name for f in dataclasses.fields(LaunchConf)}
+    assert "worker" not in READERS
+    assert "\n  worker " not in help_text

@@ -21,9 +21,9 @@ from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
 @dataclass
 class RobomimicSweeperConf:
     _target_: str = "hydra_plugins.robomimic_sweeper.robomimic_sweeper.RobomimicSweeper"
-    # Run mode: hand Hydra's launcher at most this many runs at a time (null: 64). Hydra
-    # holds every job's config (about 0.3 MB) until its batch ends; a parallel launcher
-    # waits for a batch's slowest run before starting the next batch.
+    # Run mode with submitit_local (or another local launcher but basic and joblib): how many
+    # runs train at once (null: the number of CPUs for submitit_local). Every run is handed
+    # over at once; joblib's n_jobs and SLURM's array_parallelism say how many run at once.
     max_batch_size: Optional[int] = None
 
 

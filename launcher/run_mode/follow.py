@@ -23,7 +23,10 @@ STALE_S = 90.0  # a running job on another machine whose record was not touched 
 HEARTBEAT_S = 20.0  # a running job touches its record this often
 
 Verdict = Tuple[str, str]  # (status, reason)
+Cancel = Optional[Tuple[str, str]]  # (status, reason) of a cancel the sweep dir records
 
+QUEUED_FOREVER = "queued forever: SLURM can never start it"
+VANISHED = "cancelled before it started: SLURM lists it neither as queued nor in sacct (scancel?)"
 JOB_DIED = "its job ended without recording an outcome"
 SIGTERM_REASON = "SLURM sent SIGTERM (scancel, a requeue, a preemption or a node failure)"
 
@@ -48,18 +51,19 @@ def queued_verdict(state: str, reason: str, record: Optional[Dict[str, Any]]) ->
     if state != "PENDING":
         return Status.RUNNING, ""
     if reason in slurm.NEVER_REASONS:
-        return Status.PENDING, (f"queued forever: SLURM can never start it ({reason}; check hydra.launcher."
+        return Status.PENDING, (f"{QUEUED_FOREVER} ({reason}; check hydra.launcher."
                                 "cpus_per_task/mem_gb/gpus_per_node/timeout_min/partition)")
     again = f"; attempt {int(record.get('attempt') or 1) + 1} next" if record else ""
     return Status.PENDING, f"queued in SLURM ({reason or 'None'}){again}"
 
 
-def ended_verdict(state: str, record: Optional[Dict[str, Any]], cancel_reason: Optional[str]) -> Verdict:
+def ended_verdict(state: str, record: Optional[Dict[str, Any]], cancel: Cancel) -> Verdict:
     """A task SLURM accounts as ended (``state`` as sacct prints it) whose job recorded no outcome."""
     word = state.split()[0]
     recorded = (record or {}).get("status")
     if word == "CANCELLED":
-        return Status.INTERRUPTED, cancel_reason or f"cancelled in SLURM ({state})"
+        verdict = cancel or (Status.INTERRUPTED, f"cancelled in SLURM ({state})")
+        return not_started(verdict) if record is None else verdict
     if word == "TIMEOUT":
         return Status.FAILED, f"SLURM's time limit ended it ({state}); raise hydra.launcher.timeout_min"
     if word in ("NODE_FAIL", "PREEMPTED", "BOOT_FAIL"):
@@ -72,7 +76,7 @@ def ended_verdict(state: str, record: Optional[Dict[str, Any]], cancel_reason: O
 
 
 def judge_slurm(record: Optional[Dict[str, Any]], task: Optional[str], view: Optional[slurm.QueueView],
-                cancel_reason: Optional[str]) -> Verdict:
+                cancel: Cancel) -> Verdict:
     """A SLURM task's run: its record, unless SLURM lists it queued or running (a requeued task
     comes back pending) or ended it without an outcome."""
     recorded = (record or {}).get("status")
@@ -90,13 +94,12 @@ def judge_slurm(record: Optional[Dict[str, Any]], task: Optional[str], view: Opt
     if accounted is not None and accounted.split()[0] in ("REQUEUED", "PENDING", "REQUEUE_HOLD", "REQUEUE_FED"):
         return Status.PENDING, "requeued in SLURM"
     if accounted is not None and accounted.split()[0] in slurm.FINAL_STATES:
-        return ended_verdict(accounted, record, cancel_reason)
+        return ended_verdict(accounted, record, cancel)
     if accounted is not None or state == "COMPLETING":  # RUNNING in sacct: it ended a moment ago
         return (recorded or Status.RUNNING), (record or {}).get("reason", "")
     if recorded == Status.INTERRUPTED:
-        return Status.INTERRUPTED, cancel_reason or record.get("reason", "")  # type: ignore[union-attr]
-    return Status.INTERRUPTED, cancel_reason or "cancelled before it started: SLURM lists it neither as queued " \
-                                                "nor in sacct (scancel?)"
+        return cancel or (Status.INTERRUPTED, record.get("reason", ""))  # type: ignore[union-attr]
+    return not_started(cancel) if cancel else (Status.INTERRUPTED, VANISHED)
 
 
 def job_alive(record: Dict[str, Any], record_file: Path) -> bool:
@@ -122,8 +125,7 @@ def launch_alive(settings: Optional[LaunchSettings], launch: LaunchDir) -> bool:
     return any(alive(int(w["pid"])) for w in workers if w.get("pid"))
 
 
-def judge_local(record: Optional[Dict[str, Any]], record_file: Path, launch_live: bool,
-                cancel_reason: Optional[str]) -> Verdict:
+def judge_local(record: Optional[Dict[str, Any]], record_file: Path, launch_live: bool, cancel: Cancel) -> Verdict:
     recorded = (record or {}).get("status")
     if recorded in FINAL:
         return recorded, record.get("reason", "")  # type: ignore[union-attr]
@@ -131,9 +133,14 @@ def judge_local(record: Optional[Dict[str, Any]], record_file: Path, launch_live
         if job_alive(record, record_file):  # type: ignore[arg-type]
             return Status.RUNNING, ""
         return Status.FAILED, JOB_DIED
-    if launch_live and not cancel_reason:
+    if launch_live and not cancel:
         return Status.PENDING, ""
-    return Status.INTERRUPTED, cancel_reason or "not started: its sweep stopped"
+    return not_started(cancel or (Status.INTERRUPTED, "its sweep stopped"))
+
+
+def not_started(verdict: Verdict) -> Verdict:
+    """A run cancelled (or whose sweep stopped) before its training started."""
+    return verdict[0], f"not started: {verdict[1]}"
 
 
 class Follower:
@@ -226,7 +233,7 @@ class Follower:
 
     def _steady(self, row: Row, verdict: Verdict) -> Verdict:
         """A task gone without a trace is believed on the second check in a row."""
-        vanished = verdict[1].startswith("cancelled before it started") and row.name not in self.records
+        vanished = verdict[1] == VANISHED and row.name not in self.records
         if not vanished or not self.steady:
             self._vanished.discard(row.name)
             return verdict

@@ -39,7 +39,7 @@ from launcher.robomimic.resume import resume_rule
 from launcher.robomimic.train_command import TrainCommand
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode import slurm
-from launcher.run_mode.follow import JOB_DIED, alive, judge_all, sweep_rows
+from launcher.run_mode.follow import JOB_DIED, QUEUED_FOREVER, alive, judge_all, not_started, sweep_rows
 from launcher.run_mode.progress import SWEEPER_LOG, Progress, ProgressMonitor, format_duration
 from launcher.run_mode.state import (
     LOCAL,
@@ -263,6 +263,7 @@ class Launch:
                     self._run_workers(launch, progress)
                 while not progress.done():
                     time.sleep(0.2)
+                    self._give_up_on_the_impossible(progress)
         except SweepInterrupted as stop:
             interrupts.armed = False
             self._wind_down(progress, stop.signum)
@@ -329,6 +330,19 @@ class Launch:
                 return
             time.sleep(0.2)
 
+    def _give_up_on_the_impossible(self, progress: Progress) -> None:
+        """A task SLURM can never start (PartitionConfig, ...) would keep a watching sweeper
+        waiting for ever: cancel it, and its run fails with SLURM's reason."""
+        for row in progress.in_flight():
+            if row.status == Status.PENDING and row.reason.startswith(QUEUED_FOREVER) and row.task:
+                reason = row.reason.split("(", 1)[1].split(";")[0]
+                row.launch.note_cancel(f"SLURM cannot start it: pending with reason {reason} (the request exceeds "
+                                       "what the partition, account or QOS allows: check hydra.launcher."
+                                       "cpus_per_task/mem_gb/gpus_per_node/timeout_min/partition)",
+                                       [row.position], status=Status.FAILED)
+                slurm.cancel([row.task])
+                progress.set(row, Status.PENDING, f"cancelling: {row.reason}")
+
     # -- winding down -----------------------------------------------------------
 
     def _wind_down(self, progress: Progress, signum: int) -> None:
@@ -349,9 +363,10 @@ class Launch:
             progress.poll(force_check=bool(queued))
         stop_trainings(progress.in_flight(), signal.SIGKILL)
         for row in progress.in_flight():
-            started = row.status == Status.RUNNING
-            progress.set(row, Status.INTERRUPTED, "interrupted: the sweep was stopped" if started
-                         else f"not started: {why}")
+            if row.status == Status.RUNNING:
+                progress.set(row, Status.INTERRUPTED, "interrupted: the sweep was stopped")
+            else:
+                progress.set(row, *not_started((Status.INTERRUPTED, why)))
 
     def _finish(self, progress: Progress) -> None:
         progress.save(force=True)

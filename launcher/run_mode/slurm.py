@@ -112,7 +112,8 @@ def parse_sacct(text: str) -> Dict[str, List[str]]:
                 ranged[f"{match.group(1)}_{task}"] = [state]
         elif "_" in job_id:
             own.setdefault(job_id, []).append(state)
-        elif job_id.isdigit():
+        elif job_id.isdigit():  # a one-task "array" (submitit submits it as a plain job), or all of A
+            own.setdefault(job_id, []).append(state)
             ranged[f"{job_id}_*"] = [state]
     return {**ranged, **own}
 
@@ -210,8 +211,9 @@ def submit(params: Dict[str, Any], sweep_dir: str, launch_id: str, count: int, j
 
 
 def task_id(arrays: Sequence[Dict[str, Any]], index: int) -> Optional[str]:
-    """The SLURM task (``A_i``) of a launch's task ``index``."""
+    """The SLURM task (``A_i``) of a launch's task ``index``; a one-task array is a plain job ``A``
+    (submitit submits it so)."""
     for array in arrays:
         if array["first"] <= index < array["first"] + array["count"]:
-            return f"{array['id']}_{index - array['first']}"
+            return f"{array['id']}_{index - array['first']}" if array["count"] > 1 else str(array["id"])
     return None

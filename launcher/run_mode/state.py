@@ -35,7 +35,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
@@ -190,21 +190,22 @@ class LaunchDir:
         except OSError:
             pass  # the sweeper also stops local trainings itself
 
-    def note_cancel(self, reason: str, tasks: Optional[List[int]] = None) -> None:
-        """Why tasks (None: all that had not finished) were cancelled; one appended line each time."""
-        line = json.dumps({"time": time.time(), "reason": reason, "tasks": tasks}) + "\n"
+    def note_cancel(self, reason: str, tasks: Optional[List[int]] = None, status: str = Status.INTERRUPTED) -> None:
+        """Why tasks (None: all that had not finished) were cancelled, and what that makes their
+        runs (interrupted; failed for a request SLURM can never meet); one appended line each time."""
+        line = json.dumps({"time": time.time(), "reason": reason, "tasks": tasks, "status": str(status)}) + "\n"
         with open(self.cancels_file, "a") as f:
             f.write(line)
 
-    def cancel_reasons(self) -> Dict[Optional[int], str]:
-        """Task index (None: every task) -> the latest reason it was cancelled."""
-        reasons: Dict[Optional[int], str] = {}
+    def cancel_reasons(self) -> Dict[Optional[int], Tuple[str, str]]:
+        """Task index (None: every task) -> (status, reason) of the latest cancel that named it."""
+        reasons: Dict[Optional[int], Tuple[str, str]] = {}
         try:
             with open(self.cancels_file) as f:
                 for line in f:
                     note = json.loads(line)
                     for task in note.get("tasks") or [None]:
-                        reasons[task] = note["reason"]
+                        reasons[task] = (note.get("status") or Status.INTERRUPTED, note["reason"])
         except (OSError, ValueError, KeyError):
             pass
         return reasons

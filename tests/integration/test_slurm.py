@@ -98,9 +98,9 @@ def test_scancel_of_a_running_and_a_queued_run_fails_them_and_the_sweep_ends(tmp
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 1, err
     table = manifest(tmp_path).set_index("name")
-    assert table.loc["test_seed_1", "status"] == "failed"
-    assert table.loc["test_seed_1", "reason"].startswith("cancelled in SLURM")
-    assert table.loc["test_seed_3", "status"] == "failed"
+    assert table.loc["test_seed_1", "status"] == "interrupted"
+    assert table.loc["test_seed_1", "reason"].startswith("cancelled in SLURM (CANCELLED by 0")
+    assert table.loc["test_seed_3", "status"] == "interrupted"
     assert table.loc["test_seed_3", "reason"].startswith("cancelled before it started")
     assert table.loc["test_seed_2", "status"] == "succeeded"
 
@@ -138,6 +138,7 @@ def test_a_request_the_cluster_can_never_meet_fails_instead_of_waiting_forever(t
                      "hydra.launcher.cpus_per_task=3"), timeout=120)
     assert proc.returncode == 1, proc.stderr
     reasons = set(manifest(tmp_path)["reason"])
-    assert len(reasons) == 1 and next(iter(reasons)).startswith("SLURM cannot start it: pending with reason")
+    assert len(reasons) == 1 and next(iter(reasons)).startswith(
+        "not started: SLURM cannot start it: pending with reason PartitionConfig"), reasons
     queued = subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout
     assert queued.strip() == "", "the sweep cancelled what it submitted"
