@@ -181,6 +181,8 @@ class Launch:
         if launch is not None:
             if self.hydra.queue:
                 self._submit(launch, runs.to_launch)
+                progress.changed = True
+                progress.save(force=True)
             else:
                 self._workers = slots
         return launch, progress
