@@ -168,13 +168,16 @@ def watch(sweep: Sweep, out: Any) -> None:
 
 
 def cancel(sweep: Sweep) -> Tuple[int, int]:
-    """Cancel, then wait (a bounded while) until nothing is queued or running; (cancelled, still live)."""
+    """Cancel, then wait (a bounded while) until nothing is queued or running, and SLURM has ended
+    the tasks (their processes too); (cancelled, still live)."""
     sweep.refresh()
+    arrays = [a["id"] for row in sweep.live() for a in row.launch.slurm_arrays()]
     cancelled = sweep.cancel("cancelled with python -m launcher.status --cancel")
     deadline = time.monotonic() + CANCEL_WAIT_S
     while True:
         sweep.refresh()
-        if not sweep.live() or time.monotonic() > deadline:
+        listed = slurm.query(sorted(set(arrays)), with_sacct=False) if arrays else None
+        if not sweep.live() and not (listed and listed.queued) or time.monotonic() > deadline:
             return cancelled, len(sweep.live())
         time.sleep(1.0)
 

@@ -14,11 +14,21 @@ configs-only part (``pip install --no-deps robomimic==0.3.0 six``) if it is miss
 
 Run mode: the same ``--run-mode-runs`` configs trained by ``launch.mode=run`` with
 train_stub.py, beside a bare ``python train_stub.py --config X`` loop; the
-difference per run is the launcher's own overhead. ``--memory-runs 50 400``: the
-sweeper's peak memory in run mode at those sizes (a trivial train script), which
-must stay flat. ``--big-runs 200000``: how long a huge run-mode sweep takes to
-start its first training, and the sweeper's memory after ``--big-launched`` runs,
-after which the sweep is stopped with SIGTERM (as a user would) and its exit timed.
+difference per run is the launcher's own overhead. ``--memory-runs 50 400 10000``: the
+sweeper's peak memory in run mode at those sizes (a trivial train script, the report
+left out: it is measured on its own below), which must stay flat. ``--big-runs 200000``:
+how long a huge run-mode sweep takes to start its first training, and the sweeper's
+memory after ``--big-launched`` runs, after which the sweep is stopped with SIGTERM (as
+a user would) and its exit timed.
+
+``--submit-runs 1000``: a SLURM submission of that many runs, one job array: seconds
+of the submission itself (``launcher.run_mode.slurm.submit``) and of a whole
+``launch.detach=true`` sweep (start-up, writing every config, submitting). Against the
+local cluster when one answers (submitted held, then cancelled), else against a
+stand-in ``sbatch`` that only answers. ``--wave``: 16 runs of uneven length (a train
+script that sleeps) on 8 joblib workers: the makespan, first training start to last
+training end, against the best possible (each run starts the moment a worker frees up,
+with no overhead) and against what batches of 8 would take.
 """
 import argparse
 import json
@@ -176,10 +186,12 @@ def _run_mode_sweep(work: Path, tag: str, runs: int) -> Tuple[List[str], Path]:
 
 
 def bench_run_mode_memory(work: Path, sizes: Sequence[int]) -> List[Tuple[int, float, float]]:
-    """(runs, seconds, sweeper peak MiB) of whole run-mode sweeps with a trivial train script."""
+    """(runs, seconds, sweeper peak MiB) of whole run-mode sweeps with a trivial train script;
+    the report at the end is left out (its own memory is the report bench's)."""
     results = []
     for runs in sizes:
         cmd, starts = _run_mode_sweep(work, f"mem{runs}", runs)
+        cmd.append("launch.report=false")
         os.environ["BENCH_STARTS"] = str(starts)
         seconds, peak = timed(cmd, work)
         results.append((runs, seconds, peak))
@@ -208,6 +220,113 @@ def bench_big_sweep(work: Path, runs: int, launched: int) -> Dict[str, float]:
             "hwm_mib": rss, "stop_s": time.perf_counter() - stop, "exit": proc.returncode}
 
 
+FAKE_SBATCH = """#!/bin/sh
+# A stand-in for sbatch: takes the script, queues nothing, answers as sbatch does.
+cat > /dev/null
+echo "Submitted batch job $$"
+"""
+
+
+def _slurm_answers() -> bool:
+    try:
+        return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def bench_submission(work: Path, runs: int) -> Dict[str, Any]:
+    """Seconds to submit ``runs`` runs as one array: the submission alone, and a whole detached sweep."""
+    sys.path.insert(0, str(REPO))
+    from launcher.run_mode import slurm
+    from launcher.run_mode.state import LaunchDir, RunEntry
+
+    real = _slurm_answers()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    if not real:
+        fake = work / "fake_bin"
+        fake.mkdir(exist_ok=True)
+        (fake / "sbatch").write_text(FAKE_SBATCH)
+        (fake / "sbatch").chmod(0o755)
+        env["PATH"] = f"{fake}{os.pathsep}{env['PATH']}"
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = env["PATH"]
+    try:
+        launch = LaunchDir.create(work / "submit_sd")
+        launch.save_runs(RunEntry(f"run_{i}") for i in range(runs))
+        params = {"submitit_folder": str(work / "submit_sd" / ".submitit" / "%j"), "timeout_min": 60,
+                  "array_parallelism": 64, "additional_parameters": {"hold": True}}
+        start = time.perf_counter()
+        arrays = slurm.submit(params, str(work / "submit_sd"), launch.launch_id, runs, "rmsweep-bench",
+                              say=lambda line: None)
+        submit_s = time.perf_counter() - start
+    finally:
+        os.environ["PATH"] = old_path
+    if real:
+        slurm.cancel([a["id"] for a in arrays])
+    dataset = work / "demo.hdf5"
+    dataset.write_bytes(b"bench")
+    cmd = [sys.executable, str(RUN_PY), f"train.seed=range(0,{runs})", "launch.mode=run", f"launch.train_script={STUB}",
+           f"train.data={dataset}", f"train.output_dir={work / 'submit_trained'}",
+           f"hydra.sweep.dir={work / 'submit_sweep'}", "hydra/launcher=submitit_slurm", "launch.detach=true",
+           "+hydra.launcher.additional_parameters={hold:true}"]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    sweep_s = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the detached sweep failed:\n{done.stderr}")
+    if real:
+        sweep_arrays = json.loads(next((work / "submit_sweep" / ".sweep").glob("*/slurm.json")).read_text())
+        slurm.cancel([a["id"] for a in sweep_arrays["arrays"]])
+    return {"runs": runs, "arrays": len(arrays), "submit_s": submit_s, "sweep_s": sweep_s,
+            "against": "the local SLURM cluster, held then cancelled" if real else "a stand-in sbatch"}
+
+
+# Seconds each run sleeps, in sweep order: uneven, as runs of a real sweep are; about the
+# issue's scale (its 16 runs took 14.6 s in one batch, 20.9 s in batches of 8).
+WAVE_DURATIONS = [18, 12, 12, 12, 6, 6, 6, 6, 12, 6, 6, 6, 6, 6, 6, 6]
+WAVE_WORKERS = 8
+SLEEPING_TRAIN = """import json, os, sys, time
+config = json.load(open(sys.argv[sys.argv.index("--config") + 1]))
+start = time.time()
+time.sleep(json.loads(os.environ["BENCH_DURATIONS"])[config["train"]["seed"]])
+with open(os.environ["BENCH_STARTS"], "a") as f:
+    f.write(f"{start} {time.time()}\\n")
+print("finished run successfully!")
+"""
+
+
+def greedy_makespan(durations: Sequence[float], workers: int) -> float:
+    """Each run, in order, starts the moment a worker frees up; no overhead."""
+    import heapq
+
+    free = [0.0] * workers
+    for d in durations:
+        heapq.heappush(free, heapq.heappop(free) + d)
+    return max(free)
+
+
+def bench_wave(work: Path) -> Dict[str, float]:
+    """The issue's wave-barrier case: 16 uneven runs on 8 joblib workers."""
+    dataset = work / "demo.hdf5"
+    dataset.write_bytes(b"bench")
+    train = work / "sleeping_train.py"
+    train.write_text(SLEEPING_TRAIN)
+    spans = work / "wave_spans.txt"
+    env = dict(os.environ, BENCH_DURATIONS=json.dumps(WAVE_DURATIONS), BENCH_STARTS=str(spans),
+               PYTHONPATH=str(REPO))
+    cmd = [sys.executable, str(RUN_PY), f"train.seed=range(0,{len(WAVE_DURATIONS)})", "launch.mode=run",
+           f"launch.train_script={train}", f"train.data={dataset}", f"train.output_dir={work / 'wave_trained'}",
+           f"hydra.sweep.dir={work / 'wave_sd'}", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={WAVE_WORKERS}",
+           "launch.report=false"]
+    subprocess.run(cmd, cwd=work, env=env, check=True, capture_output=True)
+    times = sorted(tuple(map(float, line.split())) for line in spans.read_text().splitlines())
+    makespan = max(end for _, end in times) - times[0][0]
+    stagger = times[WAVE_WORKERS - 1][0] - times[0][0]  # the workers' start-up, spread over 2 cores
+    best = greedy_makespan(WAVE_DURATIONS, WAVE_WORKERS)
+    waves = sum(max(WAVE_DURATIONS[i:i + WAVE_WORKERS]) for i in range(0, len(WAVE_DURATIONS), WAVE_WORKERS))
+    return {"makespan_s": makespan, "best_s": best, "ratio": makespan / best, "waves_s": waves, "stagger_s": stagger}
+
+
 def _rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         fields = dict(line.split(":", 1) for line in f)
@@ -223,7 +342,10 @@ def main() -> None:
         help="file systems to measure on, one table each (default: /dev/shm if it is a tmpfs, and the temp dir)",
     )
     parser.add_argument("--run-mode-runs", type=int, default=16)
-    parser.add_argument("--memory-runs", type=int, nargs="*", default=[50, 400])
+    parser.add_argument("--memory-runs", type=int, nargs="*", default=[50, 400, 10000])
+    parser.add_argument("--submit-runs", type=int, default=1000, help="runs of the SLURM submission bench (0: skip)")
+    parser.add_argument("--wave", action=argparse.BooleanOptionalAction, default=True,
+                        help="the 16-runs-on-8-workers makespan bench")
     parser.add_argument("--big-runs", type=int, default=200000)
     parser.add_argument("--big-launched", type=int, default=300)
     parser.add_argument("--report-runs", type=int, default=1000, help="runs of 50 epochs for the report (0: skip)")
@@ -255,6 +377,21 @@ def main() -> None:
                 print("|---:|---:|---:|")
                 for runs, seconds, peak in bench_run_mode_memory(work, args.memory_runs):
                     print(f"| {runs:,} | {seconds:.1f} | {peak:.1f} |", flush=True)
+            if args.submit_runs and root == args.dirs[-1]:
+                r = bench_submission(work, args.submit_runs)
+                print()
+                print(f"| SLURM submission, runs (against {r['against']}) | arrays | submission s | "
+                      "whole detached sweep s |")
+                print("|---:|---:|---:|---:|")
+                print(f"| {r['runs']:,} | {r['arrays']} | {r['submit_s']:.2f} | {r['sweep_s']:.2f} |", flush=True)
+            if args.wave and root == args.dirs[-1]:
+                r = bench_wave(work)
+                print()
+                print(f"| 16 uneven runs on {WAVE_WORKERS} joblib workers | makespan s | best possible s | ratio | "
+                      f"batches of {WAVE_WORKERS} s | s until the {WAVE_WORKERS}th worker's first training |")
+                print("|---|---:|---:|---:|---:|---:|")
+                print(f"| {WAVE_DURATIONS} | {r['makespan_s']:.2f} | {r['best_s']:.2f} | {r['ratio']:.3f} | "
+                      f"{r['waves_s']:.2f} | {r['stagger_s']:.2f} |", flush=True)
             if args.big_runs and root == args.dirs[-1]:
                 r = bench_big_sweep(work, args.big_runs, args.big_launched)
                 print()

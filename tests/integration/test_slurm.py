@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import REPO, RUN_PY
+from tests.integration.cluster import job_name, queued
 
 pytestmark = pytest.mark.integration
 
@@ -119,15 +120,17 @@ def test_launch_timeout_min_ends_a_run_and_sets_slurms_limit_with_submitits_marg
     assert re.search(r"^#SBATCH --signal=USR2@120$", sbatch, re.M)
 
 
-def test_the_robomimic_slurm_preset(tmp_path):
+def test_the_robomimic_slurm_preset_with_a_limit_below_its_default(tmp_path):
     proc = run(sweep(tmp_path, "train.seed=1,2", f"launch.train_script={REPO / 'train_stub.py'}",
                      "train.num_data_workers=1", "hydra.launcher.gpus_per_node=null", "hydra.launcher.mem_gb=1",
-                     launcher="robomimic_slurm"))
+                     "launch.timeout_min=30", launcher="robomimic_slurm"))
     assert proc.returncode == 0, proc.stderr
     assert set(manifest(tmp_path)["status"]) == {"succeeded"}
     (sbatch,) = sbatch_files(tmp_path)
     assert re.search(r"^#SBATCH --cpus-per-task=2$", sbatch, re.M), "num_data_workers + 1"
-    assert re.search(r"^#SBATCH --time=2880$", sbatch, re.M)
+    # 30 min + submitit's margin (USR2 at signal_delay_s=120 before the limit, up to a minute early,
+    # a minute to start): 34, not the preset's 2,880 (which would hurt backfill).
+    assert re.search(r"^#SBATCH --time=34$", sbatch, re.M), sbatch
     assert re.search(r"^#SBATCH --mem=1GB$", sbatch, re.M)
     assert "export MUJOCO_GL=egl" in sbatch
 
@@ -140,5 +143,4 @@ def test_a_request_the_cluster_can_never_meet_fails_instead_of_waiting_forever(t
     reasons = set(manifest(tmp_path)["reason"])
     assert len(reasons) == 1 and next(iter(reasons)).startswith(
         "not started: SLURM cannot start it: pending with reason PartitionConfig"), reasons
-    queued = subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout
-    assert queued.strip() == "", "the sweep cancelled what it submitted"
+    assert queued(job_name(tmp_path / "sd")) == [], "the sweep cancelled what it submitted"

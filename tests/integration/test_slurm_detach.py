@@ -1,6 +1,7 @@
 """A sweep that outlives its terminal, on the local SLURM cluster (issue 17, item 7): detached and
 followed by ``launcher.status``; a killed sweeper and the same command again; a cancel. Every run
 trains train_stub.py, or tests/data/sleepy_train.py where a run must be caught in the act."""
+import json
 import re
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def test_a_detached_sweep_is_followed_to_the_end_by_status_and_read_by_the_repor
     assert f"{sd}: 30 runs: 30 done, 0 failed, 0 running, 0 left, 0 skipped" in watched.stdout.split("\n\n")[-2]
     table = manifest(sd)
     assert set(table["status"]) == {"succeeded"} and set(table["attempts"]) == {1}
-    assert sorted(table["slurm_task"]) == sorted(f"{table['slurm_task'][0].split('_')[0]}_{i}" for i in range(30))
+    tasks = [json.loads(line)["slurm_task"] for line in (sd / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(tasks) == sorted(f"{tasks[0].split('_')[0]}_{i}" for i in range(30))
     tasks = sacct_tasks(name)
     assert len(tasks) == 30 and {state for _, state in tasks} == {"COMPLETED"}, "one array, each task once"
     report = run([sys.executable, "-m", "launcher.report", str(sd)], env=env(tmp_path))
@@ -93,6 +95,6 @@ def test_status_cancel_cancels_what_is_queued_or_running_and_records_why(tmp_pat
     assert set(table["status"]) == {"interrupted"}
     assert table.loc["test_seed_1", "reason"] == why
     assert list(table.loc[["test_seed_2", "test_seed_3"], "reason"]) == [f"not started: {why}"] * 2
-    assert queued(job_name(sd)) == []
+    assert queued(job_name(sd)) == [], "--cancel returns once SLURM has ended the tasks"
     assert f"{why}" in status(sd).stdout
     no_leftovers(tmp_path)
