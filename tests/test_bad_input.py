@@ -185,6 +185,9 @@ def test_script_file_that_is_a_folder(tmp_path):
         ({"gpus": [], "mode": "run"}, "launch.gpus=[] names no device; drop launch.gpus"),
         ({"gpus": [0, 1]}, "launch.gpus assigns GPUs to run mode's trainings (launch.mode=run)"),
         ({"extra_args": "--a 'b"}, "launch.extra_args: cannot split"),
+        ({"resume": "yes"}, "launch.resume must be auto, true or false; got 'yes'"),
+        ({"max_requeues": -1}, "launch.max_requeues must be a whole number, 0 or more; got -1"),
+        ({"detach": "yes"}, "launch.detach must be true or false"),
     ],
     ids=lambda v: str(v) if isinstance(v, dict) else None,
 )
@@ -219,6 +222,23 @@ def test_run_mode_needs_the_train_script(tmp_path):
     refuse(tmp_path, "launch.train_script", "nope.py does not exist", mode="run",
            params=[p("train.seed", "s", 0, [1])], fixed={"train.data": str(tmp_path / "data.hdf5")},
            train_script="nope.py")
+
+
+@pytest.mark.parametrize("launch, fragment", [
+    ({"detach": True}, "launch.detach=true returns once the runs are submitted to a queue, and needs one "
+                       "(hydra/launcher=submitit_slurm or robomimic_slurm)"),
+    ({"resume": True}, "takes no --resume (robomimic's train.py takes it from 0.5 on); use launch.resume=auto or "
+                       "false"),
+])
+def test_run_mode_options_that_cannot_work_here_are_refused_before_anything_runs(tmp_path, launch, fragment):
+    (tmp_path / "data.hdf5").write_bytes(b"x")
+    (tmp_path / "train.py").write_text("print('finished run successfully!')\n")
+    req = make_request(tmp_path, mode="run", params=[p("train.seed", "s", 0, [1])], train_script="train.py",
+                       fixed={"train.data": str(tmp_path / "data.hdf5"), "train.output_dir": str(tmp_path / "out")},
+                       **launch)
+    with pytest.raises(SweepError, match=re.escape(fragment)):
+        launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None))
+    assert not (tmp_path / "out").exists(), "nothing trained"
 
 
 def test_max_batch_size_below_one_is_refused(tmp_path):

@@ -113,8 +113,8 @@ def job_alive(record: Dict[str, Any], record_file: Path) -> bool:
 
 
 def launch_alive(settings: Optional[LaunchSettings], launch: LaunchDir) -> bool:
-    """A local launch can still start runs: its sweeper or one of its workers lives."""
-    if settings is None:
+    """A local launch can still start runs: no stop was asked, and its sweeper or one of its workers lives."""
+    if settings is None or launch.stopped():
         return False
     here = this_host()
     if settings.sweeper_host == here and alive(settings.sweeper_pid):

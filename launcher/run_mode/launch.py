@@ -316,7 +316,10 @@ class Launch:
             if row.status in FINAL:
                 return
             if row.status == Status.PENDING:
-                progress.set(row, Status.FAILED, f"not run: the launcher failed: {_one_line(error)}")
+                if error is None and row.launch.stopped():
+                    progress.set(row, *not_started((Status.INTERRUPTED, "a stop was asked")))
+                else:
+                    progress.set(row, Status.FAILED, f"not run: the launcher failed: {_one_line(error)}")
                 return
             job_pid = _on_this_host(row, "job_pid")
             if job_pid is not None and not alive(job_pid):
