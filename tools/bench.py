@@ -274,10 +274,14 @@ def bench_submission(work: Path, runs: int) -> Dict[str, Any]:
     sweep_s = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"the detached sweep failed:\n{done.stderr}")
+    status = [sys.executable, "-m", "launcher.status", str(work / "submit_sweep")]
+    queued_s, _ = timed(status, REPO) if real else (float("nan"), 0.0)
     if real:
         sweep_arrays = json.loads(next((work / "submit_sweep" / ".sweep").glob("*/slurm.json")).read_text())
         slurm.cancel([a["id"] for a in sweep_arrays["arrays"]])
+    ended_s, _ = timed(status, REPO) if real else (float("nan"), 0.0)
     return {"runs": runs, "arrays": len(arrays), "submit_s": submit_s, "sweep_s": sweep_s,
+            "status_queued_s": queued_s, "status_ended_s": ended_s,
             "against": "the local SLURM cluster, held then cancelled" if real else "a stand-in sbatch"}
 
 
@@ -381,9 +385,10 @@ def main() -> None:
                 r = bench_submission(work, args.submit_runs)
                 print()
                 print(f"| SLURM submission, runs (against {r['against']}) | arrays | submission s | "
-                      "whole detached sweep s |")
-                print("|---:|---:|---:|---:|")
-                print(f"| {r['runs']:,} | {r['arrays']} | {r['submit_s']:.2f} | {r['sweep_s']:.2f} |", flush=True)
+                      "whole detached sweep s | launcher.status s, all queued | launcher.status s, all cancelled |")
+                print("|---:|---:|---:|---:|---:|---:|")
+                print(f"| {r['runs']:,} | {r['arrays']} | {r['submit_s']:.2f} | {r['sweep_s']:.2f} | "
+                      f"{r['status_queued_s']:.2f} | {r['status_ended_s']:.2f} |", flush=True)
             if args.wave and root == args.dirs[-1]:
                 r = bench_wave(work)
                 print()

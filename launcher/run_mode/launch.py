@@ -258,7 +258,7 @@ class Launch:
 
     def _follow(self, runs: "_Runs", launch: Optional[LaunchDir], progress: Progress,
                 interrupts: Interrupts) -> None:
-        interrupts.callbacks.append(lambda signum: stop_trainings(progress.in_flight()))
+        interrupts.callbacks.append(lambda signum: self._stop_all(progress, signum))
         try:
             with ProgressMonitor(progress, log_file=self.sweep_dir / SWEEPER_LOG):
                 if launch is not None and not self.hydra.queue:
@@ -350,18 +350,25 @@ class Launch:
 
     # -- winding down -----------------------------------------------------------
 
-    def _wind_down(self, progress: Progress, signum: int) -> None:
-        """After Ctrl-C or SIGTERM: stop every run this sweeper follows (scancel on SLURM), give
-        the jobs a moment to record themselves, then record the rest as interrupted."""
-        why = f"cancelled: the sweeper was stopped ({signal.Signals(signum).name})"
+    @staticmethod
+    def _stop_all(progress: Progress, signum: int) -> List[str]:
+        """Ctrl-C or SIGTERM: record why, then stop every run this sweeper follows (a stop for
+        local workers, SIGTERM to trainings here, scancel of the arrays); the arrays cancelled."""
+        why = _stopped_why(signum)
         rows = progress.in_flight()
         launches = {id(r.launch): r.launch for r in rows}.values()
         for launch in launches:
-            launch.request_stop()
             launch.note_cancel(why)
+        stop_trainings(rows)
         queued = [a["id"] for launch in launches for a in launch.slurm_arrays()]
         slurm.cancel(queued)
-        stop_trainings(rows)
+        return queued
+
+    def _wind_down(self, progress: Progress, signum: int) -> None:
+        """After Ctrl-C or SIGTERM: give the jobs a moment to record themselves, then record the
+        rest as interrupted."""
+        why = _stopped_why(signum)
+        queued = [a["id"] for r in progress.in_flight() for a in r.launch.slurm_arrays()]
         deadline = time.monotonic() + (CANCEL_WAIT_S if queued else WIND_DOWN_S)
         while time.monotonic() < deadline and any(_may_still_record(row) for row in progress.in_flight()):
             time.sleep(0.3)
@@ -488,6 +495,10 @@ class _Runs:
         for root, names in self.claims.items():
             check_writable(root, "train.output_dir", folders)
             locks.claim_outputs(root, names, claim_id)
+
+
+def _stopped_why(signum: int) -> str:
+    return f"cancelled: the sweeper was stopped ({signal.Signals(signum).name})"
 
 
 def _read(path: Optional[Path]) -> Optional[str]:
