@@ -131,9 +131,10 @@ def render(sweep: Sweep) -> str:
     eta = sweep.eta()
     attempts = sum(int(r.get("attempts") or 0) for r in sweep.rows)
     retried = sum(int(r.get("attempts") or 0) > 1 for r in sweep.rows)
+    left = counts[Status.PENDING] + counts[Status.RUNNING]
+    shown_eta = "done" if not left else "--:--" if eta is None else format_duration(eta)
     lines = [f"{sweep.sweep_dir}: {len(sweep.rows)} runs: {summary_counts(counts)}",
-             f"attempts: {attempts} ({retried} run(s) started more than once); ETA "
-             f"{'--:--' if eta is None else format_duration(eta) if counts[Status.PENDING] + counts[Status.RUNNING] else 'done'}"]
+             f"attempts: {attempts} ({retried} run(s) started more than once); ETA {shown_eta}"]
     queued = Counter(_queue_reason(r["reason"]) for r in sweep.rows if r["status"] == Status.PENDING and r["reason"])
     if queued:
         lines.append("queued: " + ", ".join(f"{n} {why}" for why, n in queued.most_common()))

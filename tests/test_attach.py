@@ -124,7 +124,8 @@ def test_a_run_an_earlier_launch_still_trains_is_attached_to_not_trained_twice(t
     assert "Launching 1 run;" in out
     assert [s["name"] for s in starts(marks)] == ["test_seed_2"], "test_seed_1 was not trained again"
     rows = manifest_rows(sd)
-    assert [(r["status"], r["duration_s"]) for r in rows] == [(Status.SUCCEEDED, 9.0), (Status.SUCCEEDED, rows[1]["duration_s"])]
+    assert [r["status"] for r in rows] == [Status.SUCCEEDED] * 2
+    assert rows[0]["duration_s"] == 9.0, "the outcome the earlier launch's job recorded"
     assert earlier.root.is_dir(), "a launch a run was attached to is kept"
 
 

@@ -17,7 +17,7 @@ from launcher.report.write import read_report
 from launcher.robomimic.train_command import robomimic_train_script
 from launcher.run_mode.launch import print_summary
 from launcher.run_mode.progress import Progress, ProgressMonitor
-from launcher.run_mode.state import LaunchDir, Row, run_hash
+from launcher.run_mode.state import Row, run_hash
 from tests.helpers import (
     REPO,
     config_files,

@@ -9,7 +9,6 @@ when the counts change otherwise. A terminal that goes away (a lost SSH session)
 costs nothing: the output goes on in ``<sweep dir>/sweeper.log``.
 """
 import logging
-import math
 import os
 import sys
 import threading
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
 
-from launcher.core.status import FINAL, RUN_MODE, Status
+from launcher.core.status import RUN_MODE, Status
 from launcher.run_mode.follow import Follower, Verdict
 from launcher.run_mode.state import Row
 

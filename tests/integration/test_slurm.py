@@ -7,9 +7,7 @@ in the act.
 """
 import os
 import re
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import List
@@ -17,36 +15,10 @@ from typing import List
 import pandas as pd
 import pytest
 
-from tests.helpers import REPO, RUN_PY
-from tests.integration.cluster import job_name, queued
+from tests.helpers import REPO
+from tests.integration.cluster import SLEEPY, job_name, needs_slurm, queued, run, sweep
 
-pytestmark = pytest.mark.integration
-
-SLEEPY = REPO / "tests" / "data" / "sleepy_train.py"
-DATA = REPO / "launcher" / "demo" / "tiny_lift_low_dim.hdf5"
-
-
-def _cluster_answers() -> bool:
-    if not os.environ.get("SLURM_CONF") or not shutil.which("sinfo"):
-        return False
-    try:
-        return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-if not _cluster_answers():
-    pytest.skip("no SLURM cluster: bash tools/slurm/start.sh && source /tmp/robomimic-slurm/env.sh",
-                allow_module_level=True)
-
-
-def sweep(tmp_path: Path, *extra: str, sd: str = "sd", launcher: str = "submitit_slurm") -> List[str]:
-    return [sys.executable, RUN_PY, "launch.mode=run", f"train.data={DATA}", f"train.output_dir={tmp_path / 'trained'}",
-            f"hydra.sweep.dir={tmp_path / sd}", f"hydra/launcher={launcher}", "train.num_epochs=3", *extra]
-
-
-def run(args: List[str], env=None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+pytestmark = [pytest.mark.integration, needs_slurm]
 
 
 def manifest(tmp_path: Path, sd: str = "sd") -> pd.DataFrame:

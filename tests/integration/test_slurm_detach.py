@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from tests.helpers import REPO
 from tests.integration.cluster import (
     SLEEPY,
     env,
