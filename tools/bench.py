@@ -238,6 +238,7 @@ def bench_submission(work: Path, runs: int) -> Dict[str, Any]:
     """Seconds to submit ``runs`` runs as one array: the submission alone, and a whole detached sweep."""
     sys.path.insert(0, str(REPO))
     from launcher.run_mode import slurm
+    from launcher.run_mode.job import slurm_task
     from launcher.run_mode.state import LaunchDir, RunEntry
 
     real = _slurm_answers()
@@ -256,7 +257,7 @@ def bench_submission(work: Path, runs: int) -> Dict[str, Any]:
         params = {"submitit_folder": str(work / "submit_sd" / ".submitit" / "%j"), "timeout_min": 60,
                   "array_parallelism": 64, "additional_parameters": {"hold": True}}
         start = time.perf_counter()
-        arrays = slurm.submit(params, str(work / "submit_sd"), launch.launch_id, runs, "rmsweep-bench",
+        arrays = slurm.submit(params, slurm_task, str(work / "submit_sd"), launch.launch_id, runs, "rmsweep-bench",
                               say=lambda line: None)
         submit_s = time.perf_counter() - start
     finally:

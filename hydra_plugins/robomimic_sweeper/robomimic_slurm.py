@@ -15,8 +15,9 @@ class RobomimicSlurmLauncher(SlurmLauncher):
     def submit_array(self, sweep_dir: str, launch_id: str, count: int, job_name: str) -> List[Dict[str, Any]]:
         """Submit tasks 0..count-1 of run mode's launch ``launch_id``; the arrays SLURM made."""
         from launcher.run_mode import slurm
+        from launcher.run_mode.job import slurm_task
 
-        return slurm.submit(dict(self.params), sweep_dir, launch_id, count, job_name)
+        return slurm.submit(dict(self.params), slurm_task, sweep_dir, launch_id, count, job_name)
 
     @staticmethod
     def from_stock(stock: SlurmLauncher) -> "RobomimicSlurmLauncher":

@@ -191,12 +191,11 @@ def make_executor(params: Dict[str, Any], job_name: str) -> Any:
     return executor
 
 
-def submit(params: Dict[str, Any], sweep_dir: str, launch_id: str, count: int, job_name: str,
-           say: Callable[[str], None] = print) -> List[Dict[str, Any]]:
-    """Submit ``count`` tasks as job arrays of :func:`~launcher.run_mode.job.slurm_task`;
-    returns ``[{"id", "first", "count"}]``, one per array."""
-    from launcher.run_mode.job import slurm_task
-
+def submit(params: Dict[str, Any], task: Callable[[str, str, int], Any], sweep_dir: str, launch_id: str,
+           count: int, job_name: str, say: Callable[[str], None] = print) -> List[Dict[str, Any]]:
+    """Submit ``count`` tasks as job arrays of ``task`` (:func:`~launcher.run_mode.job.slurm_task`),
+    each called with (sweep dir, launch id, task index); returns ``[{"id", "first", "count"}]``,
+    one per array."""
     executor = make_executor(params, job_name)
     largest = max_array_size()
     chunks = split_arrays(count, largest)
@@ -205,7 +204,7 @@ def submit(params: Dict[str, Any], sweep_dir: str, launch_id: str, count: int, j
             f"(each array runs at most {params.get('array_parallelism')} at once)")
     arrays = []
     for first, size in chunks:
-        jobs = executor.map_array(slurm_task, [sweep_dir] * size, [launch_id] * size, range(first, first + size))
+        jobs = executor.map_array(task, [sweep_dir] * size, [launch_id] * size, range(first, first + size))
         arrays.append({"id": jobs[0].job_id.split("_")[0], "first": first, "count": size})
     return arrays
 
