@@ -114,3 +114,81 @@ def test_what_a_training_leaves_running_is_ended_with_the_run_and_named(tmp_path
     assert outcome["reason"].startswith(f"ended 1 process(es) it left running: {child} (python")
     log = tmp_path / "sd" / "logs" / f"{NAME}.log"
     assert log.read_text().endswith(f"[robomimic-sweep] the training exited; {outcome['reason']}\n")
+
+
+# -- SLURM's signals, decided by the job (the requeue itself is tested on the cluster) --------
+
+def slurm_job(tmp_path: Path, received: int, **settings: Any):
+    from launcher.run_mode.job import _Job
+
+    launch = LaunchDir.create(tmp_path / "sd")
+    job = _Job(RunEntry(NAME), 0, launch, LaunchSettings(
+        launch_id=launch.launch_id, sweep_dir=str(tmp_path / "sd"), config_dir=str(tmp_path), logs_dir=str(tmp_path),
+        cwd=str(tmp_path), argv_prefix=[sys.executable, "train.py"], extra_args=[], timeout_min=None, gpus=None,
+        runs_per_gpu=1, gpu_slots=None, sweeper_pid=1, sweeper_host=this_host(), kind="slurm", **settings))
+    job.signals.received = received
+    return job
+
+
+@pytest.mark.parametrize("settings, requeues, reason", [
+    ({"resume": None, "max_requeues": 3}, 0, "its train script cannot --resume (launch.resume), so a requeue would "
+                                             "start it over"),
+    ({"resume": "only_folder", "max_requeues": 1}, 1, "launch.max_requeues=1 requeue(s) used"),
+])
+def test_slurms_time_limit_fails_a_run_that_cannot_be_requeued_to_resume(tmp_path, settings, requeues, reason):
+    import signal
+
+    from launcher.run_mode.training import TrainingResult
+
+    job = slurm_job(tmp_path, signal.SIGUSR2, **settings)
+    job.requeues = requeues
+    result = job._requeue_if_asked(TrainingResult(Status.INTERRUPTED, -9, 60.0, "interrupted: the sweep was stopped"))
+    assert (result.status, result.reason) == (
+        Status.FAILED, f"SLURM's time limit came before the run finished (SIGUSR2), not requeued: {reason}; "
+                       "raise hydra.launcher.timeout_min")
+
+
+def test_slurms_sigterm_is_an_interruption_not_a_failure(tmp_path):
+    """A requeue, a preemption, a node failure and scancel all send SIGTERM: SLURM says which."""
+    import signal
+
+    from launcher.run_mode.follow import SIGTERM_REASON
+    from launcher.run_mode.training import TrainingResult
+
+    job = slurm_job(tmp_path, signal.SIGTERM)
+    result = job.signals.explain(TrainingResult(Status.INTERRUPTED, -9, 5.0, "interrupted: the sweep was stopped"))
+    assert (result.status, result.reason) == (Status.INTERRUPTED, SIGTERM_REASON)
+    assert job.should_stop(), "the training is stopped"
+
+
+def test_the_folder_a_run_resumes_in(tmp_path):
+    import time
+
+    from launcher.robomimic.resume import resume_folder
+
+    run = tmp_path / NAME
+    started = time.time() - 60
+    old, new = time.strftime("%Y%m%d%H%M%S", time.localtime(started - 3600)), time.strftime("%Y%m%d%H%M%S")
+    (run / new).mkdir(parents=True)
+    assert resume_folder(run, "only_folder", started) is None, "no last.pth yet: start afresh"
+    (run / new / "last.pth").write_text("{}")
+    assert resume_folder(run, "only_folder", started) == run / new
+    assert resume_folder(run, None, started) is None, "a train script without --resume"
+    (run / old).mkdir()
+    (run / old / "last.pth").write_text("{}")
+    assert resume_folder(run, "only_folder", started) is None, "robomimic 0.5.0 asserts one folder"
+    assert resume_folder(run, "latest_folder", started) == run / new
+    assert resume_folder(run, "latest_folder", time.time() + 3600) is None, "not this run's: made before it started"
+
+
+def test_which_train_scripts_take_resume(tmp_path):
+    from launcher.robomimic.resume import resume_rule
+
+    data = Path(__file__).parent / "data"
+    newest = tmp_path / "master_like.py"
+    newest.write_text('parser.add_argument("--resume", action="store_true")\n'
+                      'time_dir = sorted(os.listdir(base_output_dir))[-1]\n')
+    assert resume_rule(str(data / "resumable_train.py")) == "only_folder"
+    assert resume_rule(str(newest)) == "latest_folder"
+    assert resume_rule(str(data / "sleepy_train.py")) is None
+    assert resume_rule(str(tmp_path / "gone.py")) is None
