@@ -138,6 +138,21 @@ def judge_local(record: Optional[Dict[str, Any]], record_file: Path, launch_live
     return not_started(cancel or (Status.INTERRUPTED, "its sweep stopped"))
 
 
+def _arrays_known(launch: LaunchDir, settings: Optional[LaunchSettings]) -> bool:
+    """The launch's array ids are recorded, or found again by its job name (a sweeper killed
+    between sbatch and writing them) and recorded now."""
+    if launch.slurm_arrays():
+        return True
+    found = slurm.find_arrays(settings.job_name) if settings and settings.job_name else []
+    if not found:
+        return False
+    # The arrays were submitted in order, split as MaxArraySize forces (slurm.submit).
+    chunks = slurm.split_arrays(sum(1 for _ in launch.entries()), slurm.max_array_size())
+    arrays = [{"id": a, "first": first, "count": n} for a, (first, n) in zip(sorted(found, key=int), chunks)]
+    launch.save_slurm(settings.job_name, arrays)  # type: ignore[union-attr]
+    return True
+
+
 def not_started(verdict: Verdict) -> Verdict:
     """A run cancelled (or whose sweep stopped) before its training started."""
     return verdict[0], f"not started: {verdict[1]}"
@@ -200,7 +215,12 @@ class Follower:
             return []
         cancels = launch.cancel_reasons()
         verdicts = []
-        if kind == SLURM:
+        if kind == SLURM and not _arrays_known(launch, settings):
+            lost = cancels.get(None) or (Status.INTERRUPTED, "its submission did not reach SLURM (the sweeper "
+                                                             "stopped while submitting?)")
+            verdicts = [(row, judge_slurm(self.records.get(row.name), None, None, None)
+                         if row.name in self.records else not_started(lost)) for row in rows]
+        elif kind == SLURM:
             view = self._ask_slurm(launch, rows)
             arrays = launch.slurm_arrays()
             for row in rows:

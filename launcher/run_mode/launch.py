@@ -222,7 +222,7 @@ class Launch:
             arrays = self.hydra.launcher.submit_array(str(self.sweep_dir), launch.launch_id, len(rows),
                                                       settings.job_name)
         except Exception as e:  # sbatch refused (a bad partition, memory, GPUs): nothing was queued
-            launch.note_cancel(f"not submitted: {_one_line(e)}")
+            launch.note_cancel(f"SLURM did not take it: {_one_line(e)}", status=Status.FAILED)
             raise SweepError(f"SLURM did not take the runs: {_one_line(e)}; nothing was queued "
                              f"(configs in {self.options.config_dir})") from None
         launch.save_slurm(settings.job_name, arrays)
