@@ -24,7 +24,7 @@ def marks(tmp_path, monkeypatch):
     folder = tmp_path / "marks"
     folder.mkdir()
     monkeypatch.setenv("RESUMABLE_DIR", str(folder))
-    monkeypatch.setenv("RESUMABLE_EPOCH_S", "0.2")
+    monkeypatch.setenv("RESUMABLE_EPOCH_S", "0.1")
     return folder
 
 
@@ -33,7 +33,7 @@ def request(tmp_path: Path, **launch):
     launch = {"mode": "run", **launch}
     return make_request(tmp_path, cli=["train.seed=1,2"], train_script=str(RESUMABLE), report=False,
                         fixed={"train.data": str(tmp_path / "data.hdf5"), "train.output_dir": str(tmp_path / "trained"),
-                               "train.num_epochs": 6}, **launch)
+                               "train.num_epochs": 5}, **launch)
 
 
 def starts(marks: Path):
@@ -59,6 +59,7 @@ def test_a_run_interrupted_in_an_earlier_launch_resumes_from_its_last_checkpoint
         run_mode_in_process(request(tmp_path), sd)
     assert [r["status"] for r in manifest_rows(sd)] == [Status.INTERRUPTED] * 2
 
+    time.sleep(1.5)  # the next attempt starts well after the folder was made: it still resumes there
     run_mode_in_process(request(tmp_path), sd)
     rows = manifest_rows(sd)
     assert [(r["status"], r["attempts"]) for r in rows] == [(Status.SUCCEEDED, 2), (Status.SUCCEEDED, 1)]

@@ -52,7 +52,7 @@ def resume_folder(run_folder: Path, rule: Optional[str], since: float) -> Option
     if not stamps or (rule == ONLY_FOLDER and entries != stamps[-1:]):
         return None
     newest = run_folder / stamps[-1]
-    if not (newest / CHECKPOINT).is_file() or _folder_time(stamps[-1]) < since - 2:
+    if not (newest / CHECKPOINT).is_file() or _folder_time(stamps[-1]) < since - 1:  # named to the second
         return None
     return newest
 
