@@ -88,12 +88,16 @@ def sweep_params(runs: int) -> List[Dict[str, Any]]:
 def timed(cmd: Sequence[str], cwd: Path) -> Tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process."""
     os.sync()  # start each run with the disk's write-back settled, for both sides alike
-    start = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+    # stderr to a file, not a pipe read only at the end: a big run-mode sweep's progress lines
+    # would fill the pipe and block the sweep.
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err.read().decode(errors='replace')}")
     return elapsed, usage.ru_maxrss / 1024
 
 
