@@ -3,7 +3,8 @@
 While a sweep works, those signals raise :class:`SweepInterrupted` in the main
 thread (once): files being staged are removed, run mode stops its trainings and
 records them, and the sweep exits with 128 + the signal number (130 for Ctrl-C,
-143 for SIGTERM), as a shell expects. Callbacks run first, inside the handler, to
+143 for SIGTERM), as a shell expects. Run mode leaves SIGHUP out (a lost terminal
+must not stop runs that outlive it) and ignores it instead. Callbacks run first, inside the handler, to
 stop what must stop at once (the trainings). It derives from ``BaseException``
 so that Hydra's ``run_job``, which catches ``Exception``, lets it through.
 """
