@@ -59,11 +59,11 @@ def test_a_lost_terminal_keeps_the_runs_and_the_sweeper_watching(tmp_path, launc
     args = sweep(tmp_path, "train.seed=1,2,3", f"launch.train_script={SLEEPY}", "launch.report=false", *extra,
                  launcher=launcher)
     master = in_a_terminal(" ".join(shlex.quote(a) for a in args), env(tmp_path, SLEEPY_SECONDS="6"))
-    wait_for("two runs training", lambda: len(list((tmp_path / "marks").glob("*.pid"))) >= 2, timeout=90)
+    wait_for("two runs training", lambda: len(list((tmp_path / "marks").glob("*.pid"))) >= 2, timeout=180)
     os.close(master)  # the terminal is gone
     time.sleep(2)
     wait_for("the sweep to end", lambda: (sd / "manifest.jsonl").is_file()
-             and set(manifest(sd)["status"]) <= {"succeeded", "failed", "interrupted"}, timeout=120, every=1)
+             and set(manifest(sd)["status"]) <= {"succeeded", "failed", "interrupted"}, timeout=240, every=1)
     table = manifest(sd)
     assert set(table["status"]) == {"succeeded"}, list(table["reason"])
     trained = [json.loads(line)["name"] for line in (tmp_path / "marks" / "runs.jsonl").read_text().splitlines()]

@@ -59,7 +59,7 @@ def test_a_killed_sweeper_costs_nothing_and_the_same_command_attaches_without_su
                  "launch.report=false")
     first = subprocess.Popen(args, env=env(tmp_path, SLEEPY_SECONDS="10"), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-    wait_for("two runs training", lambda: len(list((tmp_path / "marks").glob("*.pid"))) >= 2, timeout=60)
+    wait_for("two runs training", lambda: len(list((tmp_path / "marks").glob("*.pid"))) >= 2, timeout=180)
     first.kill()
     first.communicate()
     name = job_name(sd)
@@ -84,7 +84,7 @@ def test_status_cancel_cancels_what_is_queued_or_running_and_records_why(tmp_pat
     proc = run(sweep(tmp_path, "train.seed=1,2,3", f"launch.train_script={SLEEPY}", "launch.detach=true",
                      "hydra.launcher.array_parallelism=1"), env=env(tmp_path, SLEEPY_SECONDS="120"))
     assert proc.returncode == 0, proc.stderr
-    wait_for("the first run training", lambda: list((tmp_path / "marks").glob("*.pid")), timeout=60)
+    wait_for("the first run training", lambda: list((tmp_path / "marks").glob("*.pid")), timeout=180)
     time.sleep(1)
     cancelled = status(sd, "--cancel")
     assert cancelled.returncode == 0, cancelled.stderr

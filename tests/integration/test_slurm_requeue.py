@@ -30,7 +30,7 @@ def test_a_requeued_run_resumes_from_its_last_checkpoint(tmp_path):
     assert proc.returncode == 0, proc.stderr
     trained = tmp_path / "trained" / "test_seed_1"
     wait_for("epoch 3", lambda: "Train Epoch 3" in "".join(p.read_text() for p in trained.glob("*/logs/log.txt")),
-             timeout=90)
+             timeout=180)
     (task,) = [line.split("|")[0] for line in queued(job_name(sd))]
     subprocess.run(["scontrol", "requeue", task], check=True)
 
