@@ -46,8 +46,10 @@ def test_a_detached_sweep_is_followed_to_the_end_by_status_and_read_by_the_repor
     assert set(table["status"]) == {"succeeded"} and set(table["attempts"]) == {1}
     tasks = [json.loads(line)["slurm_task"] for line in (sd / "manifest.jsonl").read_text().splitlines()]
     assert sorted(tasks) == sorted(f"{tasks[0].split('_')[0]}_{i}" for i in range(30))
+    # sacct lags a few seconds behind the runs' own records.
+    wait_for("sacct to account every task", lambda: {s for _, s in sacct_tasks(name)} == {"COMPLETED"}, timeout=60)
     tasks = sacct_tasks(name)
-    assert len(tasks) == 30 and {state for _, state in tasks} == {"COMPLETED"}, "one array, each task once"
+    assert len(tasks) == 30 and len({task for task, _ in tasks}) == 30, "one array, each task once"
     report = run([sys.executable, "-m", "launcher.report", str(sd)], env=env(tmp_path))
     assert report.returncode == 0 and "30 runs" in report.stdout, report.stdout
     no_leftovers(tmp_path)
@@ -57,20 +59,21 @@ def test_a_killed_sweeper_costs_nothing_and_the_same_command_attaches_without_su
     sd = tmp_path / "sd"
     args = sweep(tmp_path, "train.seed=1,2,3,4", f"launch.train_script={SLEEPY}", "hydra.launcher.array_parallelism=2",
                  "launch.report=false")
-    first = subprocess.Popen(args, env=env(tmp_path, SLEEPY_SECONDS="10"), stdout=subprocess.PIPE,
+    first = subprocess.Popen(args, env=env(tmp_path, SLEEPY_SECONDS="15"), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     wait_for("two runs training", lambda: len(list((tmp_path / "marks").glob("*.pid"))) >= 2, timeout=180)
     first.kill()
     first.communicate()
     name = job_name(sd)
 
-    again = run(args, env=env(tmp_path, SLEEPY_SECONDS="10"))
+    again = run(args, env=env(tmp_path, SLEEPY_SECONDS="15"))
     assert again.returncode == 0, again.stderr
     assert re.search(r"^Attaching to [1-4] run\(s\) still queued or running from an earlier launch", again.stdout,
                      re.M), again.stdout
     assert "Submitted" not in again.stdout
     table = manifest(sd)
-    assert set(table["status"]) == {"succeeded"} and set(table["attempts"]) == {1}
+    # A run that ended before the command ran again is skipped (finished before); the others attached.
+    assert set(table["status"]) <= {"succeeded", "skipped"} and set(table["attempts"]) <= {0, 1}, table
     tasks = sacct_tasks(name)
     assert len(tasks) == 4 and len({task for task, _ in tasks}) == 4, f"a task ran twice: {tasks}"
     assert len(list((sd / ".sweep").iterdir())) == 1, "no second launch"
