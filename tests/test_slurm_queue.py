@@ -94,6 +94,8 @@ STOPPED = {"status": "interrupted", "attempt": 1, "reason": SIGTERM_REASON}
     # Requeued (scontrol requeue, preemption): the attempt's SIGTERM record is not the end.
     (STOPPED, "1005_0", (Status.PENDING, "queued in SLURM (BeginTime); attempt 2 next")),
     (RUNNING, "1015", (Status.RUNNING, "")),
+    # Its job recorded SIGTERM, and SLURM has not said yet whether it was a cancel or a requeue.
+    (STOPPED, "1005_1", (Status.RUNNING, "ending in SLURM")),
     # Ended by SLURM without an outcome of the run's own: SLURM's words.
     (STOPPED, "1099_3", (Status.INTERRUPTED, SIGTERM_REASON)),
     (None, "1099_3", (Status.INTERRUPTED, "cancelled before it started: SLURM lists it neither as queued nor "

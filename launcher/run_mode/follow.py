@@ -95,7 +95,9 @@ def judge_slurm(record: Optional[Dict[str, Any]], task: Optional[str], view: Opt
         return Status.PENDING, "requeued in SLURM"
     if accounted is not None and accounted.split()[0] in slurm.FINAL_STATES:
         return ended_verdict(accounted, record, cancel)
-    if accounted is not None or state == "COMPLETING":  # RUNNING in sacct: it ended a moment ago
+    if accounted is not None or state == "COMPLETING":  # ending: sacct has not caught up yet
+        if recorded == Status.INTERRUPTED:  # SIGTERM: SLURM's final word says whether it comes back
+            return Status.RUNNING, "ending in SLURM"
         return (recorded or Status.RUNNING), (record or {}).get("reason", "")
     if recorded == Status.INTERRUPTED:
         return cancel or (Status.INTERRUPTED, record.get("reason", ""))  # type: ignore[union-attr]
@@ -173,7 +175,6 @@ class Follower:
         self.settings: Dict[Path, Optional[LaunchSettings]] = {}
         self._vanished: Set[str] = set()
         self._next_check = 0.0
-        self.view: Dict[Path, Optional[slurm.QueueView]] = {}
         self.add(rows)
 
     def add(self, rows: Iterable[Row]) -> None:
@@ -244,11 +245,8 @@ class Follower:
         if view is None:
             return None
         tasks = {row.task or slurm.task_id(launch.slurm_arrays(), row.position) for row in rows}
-        needs_sacct = any(t not in view.queued or view.queued[t][0] == "COMPLETING" for t in tasks)
-        if needs_sacct:
-            full = slurm.query(arrays)
-            view = full if full is not None else view
-        self.view[launch.root] = view
+        if any(t not in view.queued or view.queued[t][0] == "COMPLETING" for t in tasks):
+            slurm.add_accounting(view, arrays)  # only when a task is no longer queued: sacct is the slower
         return view
 
     def _steady(self, row: Row, verdict: Verdict) -> Verdict:

@@ -132,26 +132,36 @@ def expand_range(spec: str) -> List[int]:
 
 def query(array_ids: Sequence[str], with_sacct: bool = True) -> Optional[QueueView]:
     """One ``squeue`` and (if asked) one ``sacct`` call for every task of ``array_ids``; None if
-    SLURM did not answer. ``squeue -j`` of a single array slurmctld has forgotten exits 1, so
-    every id is asked for with ``--name``-free ``-j`` plus the user's own jobs as a fallback."""
+    SLURM did not answer."""
+    view = QueueView()
     if not array_ids:
-        return QueueView()
+        return view
+    return view if add_queue(view, array_ids) and (not with_sacct or add_accounting(view, array_ids)) else None
+
+
+def add_queue(view: QueueView, array_ids: Sequence[str]) -> bool:
+    """``squeue -r``: the tasks still queued or running, with a pending task's reason. ``squeue -j``
+    of a single id slurmctld has forgotten (ended over MinJobAge ago) fails: then every job is
+    listed and filtered here."""
     ids = ",".join(sorted(set(array_ids)))
     queued = _run(["squeue", "-h", "-r", "-j", ids, "-o", "%i|%T|%r"])
     if queued is None:
-        # A single forgotten id (finished > MinJobAge ago) makes squeue fail: ask for all jobs.
         everything = _run(["squeue", "-h", "-r", "-o", "%i|%T|%r"])
         if everything is None:
-            return None
-        queued = "\n".join(line for line in everything.splitlines() if line.split("_")[0] in array_ids)
-    view = QueueView(queued=parse_squeue(queued))
-    if with_sacct:
-        accounted = _run(["sacct", "-n", "-X", "-D", "-P", "-j", ids, "-o", "JobID,State"])
-        if accounted is None:
-            return None
-        view.accounted = parse_sacct(accounted)
-        view.asked_sacct = True
-    return view
+            return False
+        queued = "\n".join(line for line in everything.splitlines() if line.split("|")[0].split("_")[0] in array_ids)
+    view.queued = parse_squeue(queued)
+    return True
+
+
+def add_accounting(view: QueueView, array_ids: Sequence[str]) -> bool:
+    """``sacct -X -D``: every attempt of every task that started, and what ended it."""
+    accounted = _run(["sacct", "-n", "-X", "-D", "-P", "-j", ",".join(sorted(set(array_ids))), "-o", "JobID,State"])
+    if accounted is None:
+        return False
+    view.accounted = parse_sacct(accounted)
+    view.asked_sacct = True
+    return True
 
 
 def find_arrays(job_name: str) -> List[str]:
