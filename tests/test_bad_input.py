@@ -238,7 +238,7 @@ def test_run_mode_options_that_cannot_work_here_are_refused_before_anything_runs
                        **launch)
     with pytest.raises(SweepError, match=re.escape(fragment)):
         launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None))
-    assert not (tmp_path / "out").exists(), "nothing trained"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "sd").exists(), "nothing written, nothing trained"
 
 
 def test_max_batch_size_below_one_is_refused(tmp_path):

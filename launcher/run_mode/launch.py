@@ -117,6 +117,7 @@ class Launch:
 
     def run(self) -> List[List[Row]]:
         command = self.options.train_command(self.cwd, run_mode=True)
+        self.resume = self._resume_rule(command)
         hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # inherited: workers and trainings ignore it too
         try:
             with NewFolders() as folders, Interrupts(hangup=False) as interrupts, \
@@ -180,18 +181,25 @@ class Launch:
         self._announce(runs)
         if launch is not None:
             if self.hydra.queue:
-                self._submit(launch, runs.to_launch)
-                progress.changed = True
-                progress.save(force=True)
+                try:
+                    self._submit(launch, runs.to_launch)
+                finally:  # submitted (the task ids), or refused (its reason): the manifest says which
+                    progress.poll(force_check=True)
+                    progress.changed = True
+                    progress.save(force=True)
             else:
                 self._workers = slots
         return launch, progress
 
-    def _settings(self, launch: LaunchDir, command: TrainCommand, slots: int) -> LaunchSettings:
+    def _resume_rule(self, command: TrainCommand) -> Optional[str]:
+        """How the train script picks the folder it resumes in (None: runs start afresh)."""
         resume = resume_rule(command.script) if self.options.resume is not False else None
         if self.options.resume is True and resume is None:
             raise SweepError(f"launch.resume=true: {command.script} takes no --resume (robomimic's train.py "
-                             "takes it from 0.5 on); use launch.resume=auto or false")
+                             "takes it from 0.5 on); use launch.resume=auto or false. Nothing was written.")
+        return resume
+
+    def _settings(self, launch: LaunchDir, command: TrainCommand, slots: int) -> LaunchSettings:
         return LaunchSettings(
             launch_id=launch.launch_id,
             sweep_dir=str(self.sweep_dir),
@@ -207,7 +215,7 @@ class Launch:
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
             kind=SLURM if self.hydra.queue else LOCAL,
-            resume=resume,
+            resume=self.resume,
             max_requeues=self.options.max_requeues,
             parallelism=slots,
             created=time.time(),
