@@ -60,8 +60,7 @@ def run_worker(worker: int, job_output_dir: Path) -> Dict[str, Any]:
     hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN) if _main_thread() else None
     trained = 0
     try:
-        entries = list(launch.entries())
-        for position, entry in enumerate(entries):
+        for position, entry in enumerate(launch.entries()):  # streamed: a worker holds one line at a time
             if launch.stopped():
                 break
             if launch.claim(position):

@@ -23,7 +23,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
@@ -414,7 +414,9 @@ class _Runs:
         # What earlier launches in this sweep dir left: every run's latest row, judged.
         self.earlier = sweep_rows(sweep_dir)
         judge_all(self.earlier.values())
-        self._history: Dict[str, RunEntry] = {}
+        self._hashes: Dict[str, str] = {}  # what each run to launch trains (run_hash)
+        self._history: Dict[str, RunEntry] = {}  # only runs with earlier attempts: most have none
+        self._earlier_hashes: Dict[Path, Dict[str, str]] = {}
 
     def visit(self, run: RunFiles) -> None:
         workers = self.plan.value(run.choice, "train.num_data_workers")
@@ -439,7 +441,10 @@ class _Runs:
         else:
             self.to_launch.append(row)
             self.claims[root].add(run.name)
-            self._history[run.name] = self._entry(run, earlier)
+            entry = self._entry(run, earlier)
+            self._hashes[run.name] = entry.hash
+            if entry.attempts or entry.first_started:
+                self._history[run.name] = entry
 
     def _attach(self, row: Row, earlier: Row, run: RunFiles) -> None:
         """Follow a run an earlier launch still has queued or running, if it trains this very config."""
@@ -461,15 +466,22 @@ class _Runs:
         """This run's line in the new launch: its earlier attempts, if they trained this very config."""
         entry = RunEntry(run.name, hash=run_hash(run.text, self.command.words))
         record = read_json(earlier.launch.run_file(run.name)) if earlier is not None else None
-        old = next((e for e in earlier.launch.entries() if e.name == run.name), None) if record else None
-        if record and old is not None and old.hash == entry.hash:
+        if record and self._earlier_hash(earlier.launch, run.name) == entry.hash:
             entry.attempts = int(record.get("attempt") or 0)
             entry.first_started = record.get("first_started")
             entry.requeues = int(record.get("requeues") or 0)
         return entry
 
-    def entries(self) -> List[RunEntry]:
-        return [self._history[row.name] for row in self.to_launch]
+    def _earlier_hash(self, launch: LaunchDir, name: str) -> Optional[str]:
+        """What run ``name`` trained in an earlier launch (its runs.jsonl read once)."""
+        if launch.root not in self._earlier_hashes:
+            self._earlier_hashes[launch.root] = {e.name: e.hash for e in launch.entries()}
+        return self._earlier_hashes[launch.root].get(name)
+
+    def entries(self) -> Iterator[RunEntry]:
+        """The new launch's runs.jsonl, in task order, made one line at a time."""
+        for row in self.to_launch:
+            yield self._history.get(row.name) or RunEntry(row.name, hash=self._hashes[row.name])
 
     def dead_launches(self) -> List[LaunchDir]:
         """Earlier launches none of whose tasks can still run, or be attached to."""
