@@ -174,6 +174,7 @@ class Follower:
         self.records: Dict[str, Dict[str, Any]] = {}  # the last record of each open run
         self.settings: Dict[Path, Optional[LaunchSettings]] = {}
         self._vanished: Set[str] = set()
+        self._listings: Dict[Path, Tuple[int, Set[str]]] = {}  # records folder: (mtime, names)
         self._next_check = 0.0
         self.add(rows)
 
@@ -204,7 +205,7 @@ class Follower:
 
     def _poll_launch(self, launch: LaunchDir, rows: List[Row], check: bool) -> List[Tuple[Row, Verdict]]:
         settings = self.settings.get(launch.root)
-        recorded = launch.recorded_names()
+        recorded = self._recorded(launch)
         for row in rows:
             if row.name in recorded:
                 record = read_json(launch.run_file(row.name))
@@ -232,10 +233,23 @@ class Follower:
         else:
             live = launch_alive(settings, launch)
             for row in rows:
-                verdict = judge_local(self.records.get(row.name), launch.run_file(row.name), live,
-                                      cancels.get(row.position, cancels.get(None)))
-                verdicts.append((row, verdict))
+                cancel = cancels.get(row.position, cancels.get(None))
+                if live and not cancel and row.name not in self.records:
+                    continue  # not taken by a worker yet: pending, as it was
+                verdicts.append((row, judge_local(self.records.get(row.name), launch.run_file(row.name), live,
+                                                  cancel)))
         return [(row, v) for row, v in verdicts if v != (row.status, row.reason)]
+
+    def _recorded(self, launch: LaunchDir) -> Set[str]:
+        """The runs with a record, listed again only when the records folder changed."""
+        try:
+            stamp = os.stat(launch.runs).st_mtime_ns
+        except OSError:
+            return set()
+        cached = self._listings.get(launch.root)
+        if cached is None or cached[0] != stamp:
+            cached = self._listings[launch.root] = (stamp, launch.recorded_names())
+        return cached[1]
 
     def _ask_slurm(self, launch: LaunchDir, rows: List[Row]) -> Optional[slurm.QueueView]:
         arrays = [a["id"] for a in launch.slurm_arrays()]
