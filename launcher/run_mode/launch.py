@@ -15,15 +15,17 @@ records (:mod:`launcher.run_mode.progress`) until every run has ended, or, with
 sweeper: Ctrl-C or SIGTERM cancels them, but a lost terminal or a SIGKILL costs nothing.
 """
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import IO, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
@@ -31,7 +33,7 @@ from launcher.core.status import FINAL, Status
 from launcher.output.each_run import RunFiles, write_runs
 from launcher.output.interrupts import Interrupts, SweepInterrupted
 from launcher.output.locks import Locks, holder_note
-from launcher.output.staging import NewFolders, check_writable
+from launcher.output.staging import NewFolders, atomic_file, check_writable
 from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import hydra_quote
 from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
@@ -172,7 +174,7 @@ class Launch:
         if runs.to_launch:
             launch = LaunchDir.create(self.sweep_dir)
             launch.save_settings(self._settings(launch, command, slots))
-            launch.save_runs(runs.entries())
+            runs.save_run_list(launch)
             for position, row in enumerate(runs.to_launch):
                 row.launch, row.position = launch, position
         progress.watch(runs.attached)
@@ -414,8 +416,8 @@ class _Runs:
         # What earlier launches in this sweep dir left: every run's latest row, judged.
         self.earlier = sweep_rows(sweep_dir)
         judge_all(self.earlier.values())
-        self._hashes: Dict[str, str] = {}  # what each run to launch trains (run_hash)
-        self._history: Dict[str, RunEntry] = {}  # only runs with earlier attempts: most have none
+        # The new launch's runs.jsonl, written as the pass goes by (a line a run, none kept in memory).
+        self.run_list: IO[str] = tempfile.TemporaryFile("w+")
         self._earlier_hashes: Dict[Path, Dict[str, str]] = {}
 
     def visit(self, run: RunFiles) -> None:
@@ -441,10 +443,7 @@ class _Runs:
         else:
             self.to_launch.append(row)
             self.claims[root].add(run.name)
-            entry = self._entry(run, earlier)
-            self._hashes[run.name] = entry.hash
-            if entry.attempts or entry.first_started:
-                self._history[run.name] = entry
+            self.run_list.write(self._entry(run, earlier).line())
 
     def _attach(self, row: Row, earlier: Row, run: RunFiles) -> None:
         """Follow a run an earlier launch still has queued or running, if it trains this very config."""
@@ -478,10 +477,12 @@ class _Runs:
             self._earlier_hashes[launch.root] = {e.name: e.hash for e in launch.entries()}
         return self._earlier_hashes[launch.root].get(name)
 
-    def entries(self) -> Iterator[RunEntry]:
-        """The new launch's runs.jsonl, in task order, made one line at a time."""
-        for row in self.to_launch:
-            yield self._history.get(row.name) or RunEntry(row.name, hash=self._hashes[row.name])
+    def save_run_list(self, launch: LaunchDir) -> None:
+        """Put the run list written during the pass in the launch's folder (whole, then renamed)."""
+        self.run_list.seek(0)
+        with atomic_file(launch.runs_list) as f:
+            shutil.copyfileobj(self.run_list, f)
+        self.run_list.close()
 
     def dead_launches(self) -> List[LaunchDir]:
         """Earlier launches none of whose tasks can still run, or be attached to."""
