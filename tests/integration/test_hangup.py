@@ -1,7 +1,8 @@
-"""A lost terminal costs a sweep nothing (issue 17): the sweep runs in the foreground of an
-interactive bash on a pseudo-terminal, and the terminal goes away (its master side closed), as
-when an SSH session drops. bash then hangs up the sweep's whole process group: the sweeper,
-joblib's workers and (through their parent's death) the trainings, unless they survive it."""
+"""A lost terminal or a killed sweeper costs a sweep nothing (issue 17). The sweep runs in the
+foreground of an interactive bash on a pseudo-terminal, and the terminal goes away (its master side
+closed), as when an SSH session drops: bash then hangs up the sweep's whole process group, the
+sweeper, joblib's workers and (through their parent's death) the trainings, unless they survive it.
+A SIGKILLed local sweeper leaves its workers training, and the same command attaches to them."""
 import fcntl
 import json
 import os
@@ -70,4 +71,25 @@ def test_a_lost_terminal_keeps_the_runs_and_the_sweeper_watching(tmp_path, launc
     assert sorted(trained) == ["test_seed_1", "test_seed_2", "test_seed_3"], "each run trained to its end, once"
     log = (sd / "sweeper.log").read_text()
     assert "the terminal is gone; the sweep goes on" in log and "3 done, 0 failed" in log, log
+    no_leftovers(tmp_path)
+
+
+def test_a_killed_local_sweeper_leaves_its_workers_training_and_the_same_command_attaches(tmp_path):
+    """SIGKILL reaches the sweeper only: joblib's workers go on, run after run, and record them."""
+    sd = tmp_path / "sd"
+    args = sweep(tmp_path, "train.seed=1,2,3,4,5", f"launch.train_script={SLEEPY}", "launch.report=false",
+                 "hydra.launcher.n_jobs=2", launcher="joblib")
+    environment = env(tmp_path, SLEEPY_SECONDS="4")
+    first = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL)
+    wait_for("two runs training", lambda: len(list((tmp_path / "marks").glob("*.pid"))) >= 2, timeout=60)
+    first.kill()
+    first.wait()
+    again = subprocess.run(args, env=environment, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert again.returncode == 0, again.stderr
+    assert "still queued or running from an earlier launch" in again.stdout, again.stdout
+    assert "Launching" not in again.stdout, "nothing trained twice"
+    assert set(manifest(sd)["status"]) <= {"succeeded", "skipped"}
+    trained = sorted(json.loads(line)["name"] for line in (tmp_path / "marks" / "runs.jsonl").read_text().splitlines())
+    assert trained == [f"test_seed_{i}" for i in range(1, 6)], "each run trained to its end, once"
     no_leftovers(tmp_path)
