@@ -31,6 +31,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from launcher.core.errors import SweepError
 from launcher.core.keys import get_value, set_value
 from launcher.generator import ConfigGenerator, check_extra_flags, sweep_yaml
+from launcher.robomimic.versions import ENV_VAR
 
 HYPERPARAM_UTILS = "robomimic.utils.hyperparam_utils"
 RUN_PY = Path(__file__).resolve().with_name("run.py")
@@ -208,6 +209,9 @@ def run_command(generated: Generated, out: str) -> List[str]:
              f"launch.script_file={hydra_value(generator.script_file)}"]
     if generated.extra_flags:
         args.append(f"launch.extra_args={hydra_value(generated.extra_flags)}")
+    chosen = os.environ.get(ENV_VAR)
+    if chosen:  # the sweep was checked against this robomimic; the app must be too
+        args.append(f"launch.robomimic={hydra_value(chosen)}")
     return args
 
 

@@ -36,11 +36,11 @@ def bc_rnn_base(folder: Path) -> Path:
     return folder / "base.json"
 
 
-def import_and_run(cwd: Path, helper: Path, helper_args: List[str]) -> subprocess.CompletedProcess:
+def import_and_run(cwd: Path, helper: Path, helper_args: List[str], **env: str) -> subprocess.CompletedProcess:
     """Import the helper's sweep, then run the command the import printed, both from ``cwd``."""
     imported = subprocess.run([sys.executable, "-m", "launcher.import_helper", str(helper), *helper_args,
                                "--out", "conf/sweep/imported.yaml"], cwd=cwd, capture_output=True, text=True,
-                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd), **env})
     assert imported.returncode == 0, imported.stderr
     lines = imported.stdout.splitlines()
     command = shlex.split(lines[lines.index(next(x for x in lines if x.startswith("Run it from"))) + 1])
@@ -73,12 +73,13 @@ def test_guide_style_helper_imports_to_the_configs_robomimic_writes(tmp_path):
 def test_config_gen_style_helper_imports_to_what_robocasas_generator_writes(tmp_path):
     (tmp_path / "base.json").write_text(json.dumps(make_base(json.loads((ORACLE / "calls.json").read_text())
                                                              | {"base": "generator_base_partial.json"}), indent=4))
+    # Its datasets are lists, which robocasa's robomimic reads (installed here: 0.3.0, which cannot).
     imported = import_and_run(tmp_path, HELPERS / "config_gen_helper.py",
                               ["--script", str(tmp_path / "run.sh"), "--name", "test", "--env", "robocasa",
-                               "--mod", "im", "--eval"])
+                               "--mod", "im", "--eval"], ROBOMIMIC_SWEEP_ROBOMIMIC="robocasa")
 
     assert "extra_flags:  '--eval_only'" in imported.stdout
-    assert "launch.extra_args=--eval_only" in imported.stdout
+    assert "launch.extra_args=--eval_only" in imported.stdout and "launch.robomimic=robocasa" in imported.stdout
     theirs = {p.name: p.read_text() for p in (ORACLE / "configs").glob("*.json")}
     ours = {p.name: p.read_text() for p in (tmp_path / "json").glob("*.json")}
     assert ours == theirs and len(ours) == 4

@@ -59,9 +59,9 @@ class SweepPlan:
         """(key, value) of each param for one run, in sweep order."""
         return [(p.key, p.values[i]) for p, i in zip(self.params, choice)]
 
-    def value(self, choice: Choice, key: str) -> Any:
-        """The value at ``key`` in one run's config, without building the whole config
-        unless a swept key overlaps it."""
+    def value(self, choice: Choice, key: str, default: Any = None) -> Any:
+        """The value at ``key`` in one run's config (``default`` where it has none), without
+        building the whole config unless a swept key overlaps it."""
         parts = split_key(key)
         for param, index in zip(self.params, choice):
             swept = split_key(param.key)
@@ -69,5 +69,5 @@ class SweepPlan:
                 return param.values[index]
             n = min(len(swept), len(parts))
             if swept[:n] == parts[:n]:
-                return get_value(self.run_config("", choice), key)
-        return get_value(self.base, key)
+                return get_value(self.run_config("", choice), key, default)
+        return get_value(self.base, key, default)

@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from launcher.core.status import Status
 from launcher.report import ReportError
-from launcher.robomimic.logs import FAILURE_LINE, SUCCESS_LINE, robomimic_error
+from launcher.robomimic.logs import SUCCESS_LINE, failed_last, robomimic_error
 from launcher.robomimic.paths import (
     folder_time,
     installed_train_script,
@@ -265,7 +265,7 @@ def _unfinished_status(run_dir: str) -> Tuple[str, str]:
             text = f.read()
     except OSError:
         return Status.UNKNOWN, "no logs/log.txt (terminal_output_to_txt=false?): whether it finished is unknown"
-    if FAILURE_LINE in text:
+    if failed_last(text):
         return Status.FAILED, robomimic_error(text) or "run failed"
     return Status.UNFINISHED, "its log has no 'finished run successfully!': still running, or stopped"
 

@@ -39,9 +39,14 @@ class LaunchConf:
                                             "robomimic's scripts/train.py, or stub for the shipped train_stub.py")
     python: Optional[str] = _option(None, "the interpreter of the training command (default: python in run.sh, "
                                           "this one in run mode and for train_script=robomimic|stub)")
+    robomimic: str = _option("auto", "the robomimic the configs are checked against and conf/ composes (give it on the "
+                                     "command line): auto (default: the one launch.python imports, else the newest "
+                                     "release, 0.5.0), installed, or a bundled schema: 0.3.0, 0.5.0, master, robocasa, "
+                                     "dexmimicgen")
     extra_args: Any = _option(None, "arguments appended to every training command (\"--debug\" or [a, b])")
     wandb_proj_name: Any = _option(None, "written to experiment.logging.wandb_proj_name (default: the sweep "
-                                         "file's, else debug; false: not written)")
+                                         "file's, else what the robomimic's generator writes: debug (0.3.0, "
+                                         "robocasa) or nothing (0.5, master); false: not written)")
     overwrite: bool = _option(False, "replace existing configs/script that hold something else (default false)")
     rerun: bool = _option(False, "run mode: train runs that already finished again (default false)")
     report: bool = _option(True, "run mode: write the results report at the end (default true)")
@@ -75,7 +80,7 @@ class LaunchOptions:
     train_script: str  # as given: a path, or "robomimic"
     python: Optional[str]
     extra_args: Tuple[str, ...]
-    # None: the sweep file's, else "debug"; False: not written (the base's value stays); a name.
+    # None: the sweep file's, else the robomimic generator's default; False: not written; a name.
     wandb_proj_name: Any
     extra_text: Optional[str] = None  # launch.extra_args as typed, when a string
     overwrite: bool = False
@@ -84,6 +89,7 @@ class LaunchOptions:
     timeout_min: Optional[float] = None
     gpus: Any = None  # None, "auto" or a tuple of device ids
     runs_per_gpu: int = 1
+    robomimic: str = "auto"  # launch.robomimic as given; launcher.robomimic.versions resolves it
 
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
@@ -91,9 +97,10 @@ class LaunchOptions:
         extra = launch.get("extra_args")
         return LaunchOptions(**values, extra_text=extra if isinstance(extra, str) else None)
 
-    def train_command(self, cwd: Path, run_mode: bool) -> TrainCommand:
-        """The command every run of this sweep trains with."""
-        return train_command(self.train_script, self.python, self.extra_args, self.extra_text, cwd, run_mode)
+    def train_command(self, cwd: Path, run_mode: bool, robomimic: Optional[str] = None) -> TrainCommand:
+        """The command every run of this sweep trains with (``robomimic``: what the stub is told to be)."""
+        return train_command(self.train_script, self.python, self.extra_args, self.extra_text, cwd, run_mode,
+                             robomimic)
 
 
 Reader = Callable[[Any, str, Path], Any]
@@ -129,6 +136,12 @@ def _wandb_proj_name(value: Any, name: str, cwd: Path) -> Any:
         f"launch.{name} must be a project name (quote one that looks like a number), "
         f"null for the sweep file's (else debug), or false to leave the base's value; got {value!r}"
     )
+
+
+def _robomimic(value: Any, name: str, cwd: Path) -> str:
+    from launcher.robomimic.selection import check_choice
+
+    return check_choice(value, f"launch.{name}")
 
 
 def _flag(value: Any, name: str, cwd: Path) -> bool:
@@ -185,6 +198,7 @@ READERS: Dict[str, Reader] = {
     "script_file": _path,
     "train_script": _text,
     "python": _optional_text,
+    "robomimic": _robomimic,
     "extra_args": _extra_args,
     "wandb_proj_name": _wandb_proj_name,
     "overwrite": _flag,

@@ -19,8 +19,10 @@ reads both places robomimic 0.3.0 writes them, and train_stub.py writes the same
       Epoch 3 Memory Usage: 817 MB
 
   and a last line ``finished run successfully!``, or ``run failed with error:`` followed
-  by the error, a blank line and the traceback. tqdm progress bars share these lines
-  through ``\\r``; we keep only what follows a line's last ``\\r``.
+  by the error, a blank line and the traceback. ``--resume`` (robomimic 0.5+) appends
+  a run's next attempt to the same file: its epochs continue, and its verdict is the
+  run's. tqdm progress bars share these lines through ``\\r``; we keep only what
+  follows a line's last ``\\r``.
 * ``logs/tb/`` TensorBoard files (for runs with ``terminal_output_to_txt=false``):
   ``Train/<key>``, ``Valid/<key>``, ``Rollout/<key>/<env>`` (plus ``-mean``/``-std``/
   ``-min``/``-max`` running stats, which we drop), ``Timing_Stats/Train_<x>`` for the
@@ -61,9 +63,9 @@ class Epoch:
 
 @dataclass(frozen=True)
 class RunLog:
-    """A whole run: its epochs in order, whether it printed ``finished run
+    """A whole run: its epochs in order, whether its last attempt printed ``finished run
     successfully!``, and if it printed ``run failed with error:``, everything after that
-    line (the error and its traceback)."""
+    line (the error and its traceback, and any later output)."""
 
     epochs: Tuple[Epoch, ...]
     finished: bool
@@ -148,11 +150,12 @@ def parse_log(text: str) -> RunLog:
         if "Epoch" not in raw and "run" not in raw:
             continue  # most lines (the config dump, checkpoint notes): a substring test, no regex
         line = _visible(raw)
+        # A resumed run (--resume) appends to log.txt: the last attempt's verdict is the run's.
         if line.endswith(FAILURE_LINE):
-            error = "\n".join(lines[i:]).strip()
-            break
+            finished, error = False, "\n".join(lines[i:]).strip()
+            continue
         if line.endswith(SUCCESS_LINE):
-            finished = True
+            finished, error = True, None
             continue
         match = _TRAIN.search(line) or _VALID.search(line)
         if match:
@@ -184,17 +187,24 @@ def read_log(path: str) -> RunLog:
         return parse_log(f.read())
 
 
+def failed_last(text: str) -> bool:
+    """Whether the log's last verdict is ``run failed with error:`` (a resumed run appends
+    its next attempt, whose ``finished run successfully!`` then comes later)."""
+    return text.rfind(FAILURE_LINE) > text.rfind(SUCCESS_LINE)
+
+
 def robomimic_error(text: str) -> Optional[str]:
     """The reason a robomimic run failed, from its log or stdout: the first non-empty
-    line after the last ``run failed with error:``; None if there is no such line.
+    line after the last ``run failed with error:``; None if there is no such line, or
+    if a later attempt (``--resume``) finished.
 
     An exception raised without a message (a bare ``assert``) leaves robomimic's message
     line empty, so the first line would be the traceback's header; then the
     traceback's last line, the exception itself (``AssertionError``), is returned.
     """
-    at = text.rfind(FAILURE_LINE)
-    if at < 0:
+    if not failed_last(text):
         return None
+    at = text.rfind(FAILURE_LINE)
     after = [_visible(l).strip() for l in text[at + len(FAILURE_LINE):].split("\n")]
     after = [l for l in after if l]
     if not after:

@@ -1,7 +1,9 @@
 """How a run is trained: ``<python> <train script> --config <json> <extra args>``.
 
 Made in one place, :class:`TrainCommand`, for the lines of ``run.sh`` and for run
-mode alike, so that a sweep trains in run mode exactly what its script would.
+mode alike, so that a sweep trains in run mode exactly what its script would. The
+shipped stub also learns which robomimic to behave as (``ROBOMIMIC_SWEEP_ROBOMIMIC``,
+before the command in ``run.sh``; run mode sets it for every training).
 """
 import functools
 import importlib.util
@@ -14,6 +16,7 @@ from typing import List, Optional, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.robomimic.paths import installed_train_script
+from launcher.robomimic.versions import ENV_VAR
 
 ROBOMIMIC = "robomimic"  # launch.train_script=robomimic: the installed robomimic's train.py
 STUB = "stub"  # launch.train_script=stub: the train_stub.py that ships with the launcher
@@ -51,6 +54,8 @@ class TrainCommand:
     # The extra arguments as the user typed them, appended verbatim to script lines
     # (as robomimic's generate(extra_flags=...) does); None when given as a list.
     extra_text: Optional[str] = None
+    # Environment variables the training needs, set before the command in run.sh (the stub's robomimic).
+    env: Tuple[Tuple[str, str], ...] = ()
 
     def argv(self, config_path: Path) -> List[str]:
         return [self.python, self.script, "--config", str(config_path), *self.extra_args]
@@ -61,7 +66,8 @@ class TrainCommand:
 
     @functools.cached_property
     def _line_prefix(self) -> str:  # the same for every run: quoted once
-        return " ".join(shlex.quote(word) for word in (self.python, self.script, "--config"))
+        env = [f"{name}={shlex.quote(value)}" for name, value in self.env]
+        return " ".join([*env, *(shlex.quote(word) for word in (self.python, self.script, "--config"))])
 
     @functools.cached_property
     def _line_suffix(self) -> str:
@@ -71,19 +77,23 @@ class TrainCommand:
 
 
 def train_command(train_script: str, python: Optional[str], extra_args: Tuple[str, ...],
-                  extra_text: Optional[str], cwd: Path, run_mode: bool) -> TrainCommand:
+                  extra_text: Optional[str], cwd: Path, run_mode: bool,
+                  robomimic: Optional[str] = None) -> TrainCommand:
     """The command every run trains with.
 
     robomimic's script lines are ``python train.py --config <json>``, and so are ours
     by default. ``launch.train_script=robomimic`` means the installed robomimic's
     ``train.py``, called with the interpreter it is installed in (this one), so
     ``run.sh`` works without activating an environment; ``stub`` likewise names the
-    shipped ``train_stub.py``. Run mode always calls an existing script with a real
-    interpreter.
+    shipped ``train_stub.py``, told ``robomimic`` (the selection, versions.ENV_VAR) if
+    given. Run mode always calls an existing script with a real interpreter.
     """
+    env: Tuple[Tuple[str, str], ...] = ()
     if train_script in (ROBOMIMIC, STUB):
         script = str(robomimic_train_script() if train_script == ROBOMIMIC else stub_train_script())
         python = python or sys.executable
+        if train_script == STUB and robomimic is not None:
+            env = ((ENV_VAR, robomimic),)
     else:
         script = train_script
         python = python or (sys.executable if run_mode else "python")
@@ -92,4 +102,4 @@ def train_command(train_script: str, python: Optional[str], extra_args: Tuple[st
             if not path.is_file():
                 raise SweepError(f"launch.train_script: {path} does not exist")
             script = str(path)
-    return TrainCommand(python=python, script=script, extra_args=extra_args, extra_text=extra_text)
+    return TrainCommand(python=python, script=script, extra_args=extra_args, extra_text=extra_text, env=env)

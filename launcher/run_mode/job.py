@@ -90,7 +90,7 @@ class _Job:
 
     def _train(self, text: str, root: Path, slot: Optional[gpus.GpuSlot]) -> Dict[str, Any]:
         before = timestamp_folders(root / self.name)
-        env = dict(os.environ, **(slot.env() if slot else {}))
+        env = {**os.environ, **self.settings.env, **(slot.env() if slot else {})}
         gpu = slot.device if slot else None
         argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
         timeout = None if self.settings.timeout_min is None else self.settings.timeout_min * 60

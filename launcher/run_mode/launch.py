@@ -8,6 +8,7 @@ only its run name. Rows live in memory, small; jobs report through their own fil
 (:mod:`launcher.run_mode.state`). Ctrl-C or SIGTERM stops every training within a
 few seconds, records it ``interrupted`` and exits 130/143; a re-run resumes.
 """
+import json
 import os
 import shutil
 import signal
@@ -25,11 +26,13 @@ from launcher.core.status import FINAL, Status
 from launcher.output.each_run import RunFiles, write_runs
 from launcher.output.interrupts import Interrupts, SweepInterrupted
 from launcher.output.locks import Locks, holder_note
-from launcher.output.staging import NewFolders, check_writable
+from launcher.output.staging import NewFolders, atomic_write, check_writable
 from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import hydra_quote
 from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
+from launcher.robomimic.selection import selection_for_training
 from launcher.robomimic.train_command import TrainCommand
+from launcher.robomimic.versions import ENV_VAR, Robomimic, checked_against
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode.job import alive
 from launcher.run_mode.progress import Progress, ProgressMonitor, format_duration
@@ -67,20 +70,27 @@ class HydraJobs:
     fit_launcher: Callable[[Optional[float], int], None] = lambda timeout_min, data_workers: None
 
 
-def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> List[List[Row]]:
+def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs,
+                 robomimic: Robomimic) -> List[List[Row]]:
     """Write, check and train the whole sweep; raise SweepError if a run failed.
 
     Returns the launched rows batch by batch, as Hydra's sweepers return their batches.
     """
-    return Launch(plan, options, cwd, hydra).run()
+    return Launch(plan, options, cwd, hydra, robomimic).run()
+
+
+# The sweep's record of the robomimic it was checked against (and its trainings were told).
+ROBOMIMIC_RECORD = "robomimic.json"
 
 
 class Launch:
-    def __init__(self, plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> None:
+    def __init__(self, plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs,
+                 robomimic: Robomimic) -> None:
         self.plan = plan
         self.options = options
         self.cwd = cwd
         self.hydra = hydra
+        self.robomimic = robomimic
         self.sweep_dir = hydra.sweep_dir
         self.logs = self.sweep_dir / "logs"
         self.manifest = self.sweep_dir / "manifest.jsonl"
@@ -90,7 +100,8 @@ class Launch:
         self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
 
     def run(self) -> List[List[Row]]:
-        command = self.options.train_command(self.cwd, run_mode=True)
+        command = self.options.train_command(self.cwd, run_mode=True,
+                                             robomimic=selection_for_training(self.robomimic))
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(self.sweep_dir)) as locks:
             self.folders = folders
             runs = self._write(command, locks, interrupts)
@@ -138,6 +149,7 @@ class Launch:
         remove_old_launches(self.sweep_dir)
         launch = LaunchDir.create(self.sweep_dir)
         launch.save_settings(self._settings(launch, command))
+        atomic_write(self.sweep_dir / ROBOMIMIC_RECORD, json.dumps(self.robomimic.record(), indent=2) + "\n")
         self.hydra.save_config(self.sweep_dir)
         self.hydra.slim_jobs()
         self.hydra.fit_launcher(self.options.timeout_min, runs.data_workers)
@@ -161,6 +173,8 @@ class Launch:
             runs_per_gpu=self.options.runs_per_gpu,
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
+            env={ENV_VAR: selection_for_training(self.robomimic)},
+            robomimic=self.robomimic.record(),
         )
 
     def _announce(self, rows: List[Row], to_launch: List[Row]) -> None:
@@ -170,7 +184,8 @@ class Launch:
                   "(launch.rerun=true runs them again)")
         if to_launch:
             runs = "run" if len(to_launch) == 1 else "runs"
-            print(f"Launching {len(to_launch)} {runs}; configs in {self.options.config_dir}, logs in {self.logs}")
+            print(f"Launching {len(to_launch)} {runs} ({checked_against(self.robomimic)}); "
+                  f"configs in {self.options.config_dir}, logs in {self.logs}")
 
     # -- launching --------------------------------------------------------------
 
@@ -277,9 +292,10 @@ class _Runs:
         if isinstance(workers, int) and workers > self.data_workers:
             self.data_workers = workers
         data = self.plan.value(run.choice, "train.data")
-        if data not in self._datasets:
+        seen = data if data is None or isinstance(data, str) else json.dumps(data, sort_keys=True)
+        if seen not in self._datasets:
             check_dataset(data, self.cwd, run.name)
-            self._datasets.add(data)
+            self._datasets.add(seen)
         row = Row(run.index, run.name, run.choice)
         self.rows.append(row)
         root = self._output_root(run)

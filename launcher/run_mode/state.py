@@ -24,7 +24,7 @@ import os
 import shutil
 import socket
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
@@ -52,6 +52,10 @@ class LaunchSettings:
     runs_per_gpu: int
     sweeper_pid: int
     sweeper_host: str
+    # Set for every training: which robomimic the sweep was checked against (versions.ENV_VAR);
+    # harmless for robomimic's train.py, what the stub behaves as.
+    env: Dict[str, str] = field(default_factory=dict)
+    robomimic: Dict[str, Any] = field(default_factory=dict)  # versions.Robomimic.record()
 
 
 class LaunchDir:
