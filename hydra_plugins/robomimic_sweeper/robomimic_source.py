@@ -44,7 +44,7 @@ class RobomimicConfigSource(ConfigSource):
         return True
 
     def is_group(self, config_path: str) -> bool:
-        return _split(config_path) == [GROUP]
+        return _split(config_path) in ([], [GROUP])  # the root, and algo
 
     def is_config(self, config_path: str) -> bool:
         parts = _split(config_path)

@@ -153,7 +153,7 @@ class Schema:
             raise SweepError(
                 f"{where}: train.data lists {len(data)} datasets with train.hdf5_cache_mode=all, which "
                 f"{self.owner}'s train.py refuses (its MetaDataset asserts against caching all of several "
-                "datasets); set train.hdf5_cache_mode=low_dim (or null)")
+                "datasets); set train.hdf5_cache_mode=low_dim")
 
     # -- keys -----------------------------------------------------------------------------
 
