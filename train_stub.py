@@ -637,6 +637,7 @@ class Latest:
         with open(self.path, "w") as f:
             json.dump({"stub": "train_stub.py, not a torch checkpoint", "algo_name": config["algo_name"],
                        "variable_state": state}, f)
+        print(f"save checkpoint to {self.path}")
         shutil.copyfile(self.path, self.backup)
         print("\nsaved backup of latest model at {}\n".format(self.backup))
 

@@ -9,6 +9,7 @@ defaults and templates, with whether robomimic itself could load each template
 train.py (/work/research/robomimic/REPORT.md), typed in below.
 """
 import contextlib
+import csv
 import io
 import json
 import os
@@ -391,7 +392,26 @@ def test_launch_robomimic_from_a_config_file_is_refused_naming_the_option(tmp_pa
 
 
 def test_help_lists_the_algorithms_of_the_robomimic_in_use(tmp_path):
-    default, robocasa = app(tmp_path, "--help"), app(tmp_path, "--help", "launch.robomimic=robocasa")
-    assert "  algo=bc|bcq|cql|gl|hbc|iql|iris|td3_bc\n" in default.stdout
+    from launcher.run import algo_help
+
+    assert algo_help().startswith("  algo=bc|bcq|cql|gl|hbc|iql|iris|td3_bc\n")  # the installed 0.3.0
+    robocasa = app(tmp_path, "--help", "launch.robomimic=robocasa")
     assert "  algo=act|bc|bcq|cql|diffusion_policy|gl|hbc|iql|iris|td3_bc\n" in robocasa.stdout
     assert "robomimic's robocasa branch, bundled schema" in robocasa.stdout.replace("\n" + " " * 27, " ")
+
+
+def test_run_mode_trains_as_the_selected_robomimic_and_records_it(tmp_path):
+    """The stub, told by run mode which robomimic it is, trains master's diffusion policy
+    (last.pth every epoch, its warm-up learning rate) and the report reads its logs."""
+    proc = app(tmp_path, "launch.robomimic=master", "algo=diffusion_policy", "dataset=demo", "launch.mode=run",
+               "launch.train_script=stub", "train.num_epochs=2", "experiment.epoch_every_n_steps=5",
+               "experiment.rollout.enabled=false", "train.output_dir=trained", "train.seed=1,2", "hydra.sweep.dir=sd")
+    assert proc.returncode == 0, proc.stderr
+    assert "Launching 2 runs (checked against robomimic master, bundled schema)" in proc.stdout
+    record = json.loads((tmp_path / "sd" / "robomimic.json").read_text())
+    assert (record["name"], record["folder"], record["profile"]["resume"]) == ("master", None, "latest_folder")
+    for seed in (1, 2):
+        (run_dir,) = (p for p in (tmp_path / "trained" / f"test_seed_{seed}").iterdir() if p.name[0] != ".")
+        assert (run_dir / "last.pth").is_file() and (run_dir / "last_bak.pth").is_file()
+    rows = list(csv.DictReader((tmp_path / "sd" / "results.csv").open()))
+    assert [row["status"] for row in rows] == ["succeeded", "succeeded"] and all(row["train_loss_last"] for row in rows)
