@@ -378,7 +378,8 @@ def test_a_fork_trains_through_launch_python_with_its_own_algorithm_composed(tmp
     proc = app(tmp_path, f"launch.python={python}", "algo=lab_algo", "algo.lab_temperature=0.1,0.9",
                "launch.mode=list")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1].endswith(f"checked against robomimic 0.3.0 installed at {tmp_path}/fork/robomimic)")
+    last = proc.stdout.splitlines()[-1]
+    assert last.endswith(f"checked against robomimic 0.3.0 installed at {tmp_path}/fork/robomimic)")
 
 
 def test_launch_robomimic_from_a_config_file_is_refused_naming_the_option(tmp_path):
