@@ -10,12 +10,11 @@ the package itself (its folder and the size and mtime of the files that define
 configs, and of its train.py), never by its version string: forks and branches share
 version numbers (the robocasa branch says 0.3.0).
 """
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -53,6 +52,8 @@ def package_folder(python: Optional[str] = None) -> Optional[Path]:
     """The robomimic package folder ``python`` (None: this interpreter) imports; None if none."""
     if _same_interpreter(python):
         return robomimic_package()
+    import subprocess  # only for another interpreter: it costs a sweep 5 ms to import
+
     try:
         proc = subprocess.run([python, "-c", _FIND], capture_output=True, text=True, timeout=60,
                               stdin=subprocess.DEVNULL)
@@ -80,7 +81,14 @@ def cache_key(folder: Path) -> str:
             parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
         except OSError:
             parts.append(f"{path.name}:-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+    return "\n".join(parts)
+
+
+def _file_name(key: str) -> str:
+    """A short name for a key (zlib: hashlib costs every sweep 6 ms to import); the file
+    holds the whole key, so that two keys of one name never pass for each other."""
+    data = key.encode()
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.json"
 
 
 def cache_dir() -> Path:
@@ -98,10 +106,10 @@ def installed_robomimic(python: Optional[str] = None) -> Optional[Robomimic]:
         return None
     key = cache_key(folder)
     if key not in _LOADED:
-        path = cache_dir() / f"{key}.json"
-        document = _read_cached(path)
+        path = cache_dir() / _file_name(key)
+        document = _read_cached(path, key)
         if document is None:
-            document = record(python, folder)
+            document = {**record(python, folder), "cache_key": key}
             _write_cached(path, document)
         _LOADED[key] = from_document(document, folder=str(folder))
     return _LOADED[key]
@@ -122,6 +130,8 @@ def make_document(dump: Dict[str, Any], name: str, recorded_from: str, train_py:
 
 def run_dump(python: List[str], env: Optional[Dict[str, str]], what: str) -> Dict[str, Any]:
     """``<python> dump_config.py``: every registered algorithm of the robomimic it imports."""
+    import subprocess
+
     try:
         proc = subprocess.run([*python, str(DUMP_SCRIPT)], capture_output=True, text=True, env=env,
                               timeout=DUMP_TIMEOUT_S, stdin=subprocess.DEVNULL)
@@ -135,12 +145,13 @@ def run_dump(python: List[str], env: Optional[Dict[str, str]], what: str) -> Dic
         raise SweepError(f"{what}: robomimic's configs could not be read (unexpected output)") from None
 
 
-def _read_cached(path: Path) -> Optional[Dict[str, Any]]:
+def _read_cached(path: Path, key: str) -> Optional[Dict[str, Any]]:
     try:
         document = schema_file.read(str(path))
     except (OSError, ValueError):
         return None
-    return document if isinstance(document, dict) and document.get("format") == schema_file.FORMAT else None
+    ok = isinstance(document, dict) and document.get("format") == schema_file.FORMAT and document.get("cache_key") == key
+    return document if ok else None
 
 
 def _write_cached(path: Path, document: Dict[str, Any]) -> None:

@@ -11,7 +11,6 @@ with ``train.data``, before anything is written or launched.
 A :class:`Schema` comes from a :class:`launcher.robomimic.versions.Robomimic`, which
 knows where its data was recorded and names itself in every message.
 """
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple
@@ -182,6 +181,8 @@ class Schema:
         hint = self.elsewhere(key)
         if hint:
             return message + hint
+        import difflib  # only for a message: it costs every sweep and training 3 ms to import
+
         spelled = normalize_key(key)
         close = difflib.get_close_matches(spelled, list(leaf_keys(self.defaults)), n=1, cutoff=0.6)
         if close:
