@@ -68,6 +68,9 @@ from launcher.robomimic.tfevents import EventWriter
 Config = Dict[str, Any]
 Metrics = Dict[str, float]
 DEFAULT_ENV = "Lift"
+# The families whose train.py reads train.data as a list of datasets throughout: --dataset
+# and a string become [{"path": ...}] (config.json shows it), one rollout env per dataset.
+LIST_DATASET_FLAG = ("0.5.0", "master")
 
 
 # --- config -------------------------------------------------------------------------
@@ -125,8 +128,6 @@ def load_config(args: argparse.Namespace, robomimic: Any) -> Config:
         config["train"].update(num_epochs=2, output_dir="/tmp/tmp_trained_models")
     return config
 
-
-LIST_DATASET_FLAG = ("0.5.0", "master")
 
 
 def check_splits(config: Config) -> None:

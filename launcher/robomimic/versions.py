@@ -124,11 +124,12 @@ def detect_profile(algorithms: schema_file.Algorithms, train_py: str) -> Profile
     ``--resume`` and ``last.pth`` (a fork may have added either)."""
     family = family_of(algorithms)
     args = train_args(train_py) or BASE_ARGS
-    resume = FAMILIES[family]["resume"] if "--resume" in args else None
-    if "--resume" in args and resume is None:
-        resume = "only_folder"  # the stricter rule, 0.5.0's
-    return Profile(family=family, last_checkpoint="last.pth" in train_py, train_args=args,
-                   **{k: v if k != "resume" else resume for k, v in FAMILIES[family].items()})
+    traits = dict(FAMILIES[family])
+    if "--resume" not in args:
+        traits["resume"] = None
+    elif traits["resume"] is None:
+        traits["resume"] = "only_folder"  # a fork that added it: the stricter rule, 0.5.0's
+    return Profile(family=family, last_checkpoint="last.pth" in train_py, train_args=args, **traits)
 
 
 FAMILY_TITLES = {"0.3.0": "robomimic 0.3.0", "0.5.0": "robomimic 0.5.0", "master": "robomimic master",
