@@ -166,7 +166,9 @@ class Robomimic:
         """Where its schema came from, for the "Wrote N configs" line and the sweep's records."""
         if self.folder is None:
             return f"{self.title}, bundled schema"
-        return f"robomimic {self.version} installed at {self.folder}"
+        family = self.profile.family
+        like = "" if family == self.version else f" (like {FAMILY_TITLES[family]})"
+        return f"robomimic {self.version} installed at {self.folder}{like}"
 
     def record(self) -> Dict[str, Any]:
         """What a sweep records about it (robomimic.json, run mode's settings)."""
