@@ -67,7 +67,17 @@ class SweepPlan:
             swept = split_key(param.key)
             if swept == parts:
                 return param.values[index]
-            n = min(len(swept), len(parts))
-            if swept[:n] == parts[:n]:
+            if _overlap(swept, parts):
                 return get_value(self.run_config("", choice), key, default)
         return get_value(self.base, key, default)
+
+    def varies(self, key: str) -> bool:
+        """Whether a param sets ``key``, a section holding it, or a key inside it."""
+        parts = split_key(key)
+        return any(_overlap(split_key(param.key), parts) for param in self.params)
+
+
+def _overlap(a: List[str], b: List[str]) -> bool:
+    """One key path is the other or lies inside it."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]

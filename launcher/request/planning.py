@@ -114,19 +114,13 @@ def check_dataset_caching(plan: SweepPlan, schema: Schema) -> None:
     """Several datasets with ``train.hdf5_cache_mode="all"`` fail in robomimic's train.py;
     checked on the base, or on every run when the sweep varies either key."""
     default_mode = schema.defaults["train"].get("hdf5_cache_mode")
-    if not any(_overlaps(p.key, key) for p in plan.params for key in DATASET_KEYS):
+    if not any(plan.varies(key) for key in DATASET_KEYS):
         data, mode = get_value(plan.base, DATASET_KEYS[0]), get_value(plan.base, DATASET_KEYS[1], default_mode)
         schema.check_datasets_cache(data, mode, "train.data")
         return
     for name, choice in plan.runs():
         data, mode = plan.value(choice, DATASET_KEYS[0]), plan.value(choice, DATASET_KEYS[1], default_mode)
         schema.check_datasets_cache(data, mode, f"run {name}")
-
-
-def _overlaps(swept: str, key: str) -> bool:
-    a, b = normalize_key(swept).split("."), key.split(".")
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
 
 
 def exclusions(entries: Sequence[Any], params: Sequence[Param]) -> Tuple[Exclusion, ...]:
