@@ -42,10 +42,12 @@ def interpreter_name(python: Optional[str]) -> str:
 
 
 def _same_interpreter(python: Optional[str]) -> bool:
+    """This interpreter itself. Not by resolving links: a virtual environment's python is a
+    link to the base interpreter, with packages of its own."""
     if python is None:
         return True
     found = shutil.which(python)
-    return found is not None and os.path.realpath(found) == os.path.realpath(sys.executable)
+    return found is not None and os.path.abspath(found) == os.path.abspath(sys.executable)
 
 
 def package_folder(python: Optional[str] = None) -> Optional[Path]:
@@ -150,8 +152,9 @@ def _read_cached(path: Path, key: str) -> Optional[Dict[str, Any]]:
         document = schema_file.read(str(path))
     except (OSError, ValueError):
         return None
-    ok = isinstance(document, dict) and document.get("format") == schema_file.FORMAT and document.get("cache_key") == key
-    return document if ok else None
+    if not isinstance(document, dict) or document.get("format") != schema_file.FORMAT:
+        return None
+    return document if document.get("cache_key") == key else None
 
 
 def _write_cached(path: Path, document: Dict[str, Any]) -> None:
