@@ -342,6 +342,16 @@ def test_without_an_importable_robomimic_auto_is_the_newest_release_and_installe
         selection.select("installed", str(bare))
 
 
+def test_a_virtual_environment_is_asked_for_its_own_robomimic(tmp_path):
+    """Its python links to this very binary, but its packages are its own: here, none."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\ninclude-system-site-packages = false\n")
+    with pytest.raises(SweepError, match="cannot import robomimic"):
+        selection.select("installed", str(venv / "bin" / "python"))
+
+
 def test_an_unknown_robomimic_lists_the_choices():
     with pytest.raises(SweepError) as err:
         selection.check_choice("0.6")
