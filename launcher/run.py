@@ -104,17 +104,25 @@ def check_command_line(argv: List[str]) -> Optional[str]:
     return None
 
 
-def _selected_sweep_files(argv: List[str]) -> List[Path]:
+def _config_dirs(argv: List[str]) -> List[Path]:
+    """conf/ and the folders ``--config-dir`` adds."""
     dirs = [CONF]
-    names = []
     for i, arg in enumerate(argv):
         if arg in ("--config-dir", "-cd") and i + 1 < len(argv):
             dirs.append(Path(argv[i + 1]).expanduser())
         elif arg.startswith("--config-dir="):
             dirs.append(Path(arg.split("=", 1)[1]).expanduser())
-        elif arg.lstrip("+").startswith("sweep="):
-            names.append(arg.split("=", 1)[1])
-    return [d / "sweep" / f"{n}.yaml" for d in dirs for n in names if (d / "sweep" / f"{n}.yaml").is_file()]
+    return dirs
+
+
+def _config_files(argv: List[str], group: str, name: str) -> List[Path]:
+    """The files ``group=name`` selects in the config folders."""
+    return [d / group / f"{name}.yaml" for d in _config_dirs(argv) if (d / group / f"{name}.yaml").is_file()]
+
+
+def _selected_sweep_files(argv: List[str]) -> List[Path]:
+    names = [arg.split("=", 1)[1] for arg in argv if arg.lstrip("+").startswith("sweep=")]
+    return [path for name in names for path in _config_files(argv, "sweep", name)]
 
 
 def _yaml_problem(path: Path) -> Optional[str]:
@@ -160,8 +168,9 @@ def select_robomimic(argv: List[str]) -> Optional[str]:
     name, python = chosen["launch.robomimic"], chosen["launch.python"]
     try:
         robomimic = selection.select(selection.check_choice(name), None if python is None else str(python))
-        if chosen["algo"] is not None:
-            robomimic.schema(chosen["algo"], f"algo={chosen['algo']}")
+        algo = chosen["algo"]
+        if algo is not None and not _config_files(argv, "algo", str(algo)):  # a user's own algo/NAME.yaml is Hydra's
+            robomimic.schema(algo, f"algo={algo}")
     except SweepError as e:
         return str(e)
     selection.compose_with(name, None if python is None else str(python), robomimic)

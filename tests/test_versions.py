@@ -383,6 +383,22 @@ def test_an_algorithm_the_robomimic_lacks_is_refused_before_composing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_users_own_algo_file_is_left_to_hydra(tmp_path):
+    """--config-dir DIR with DIR/algo/NAME.yaml (here bc with a smaller batch, built on
+    robomimic://'s bc) is a choice of the group that the robomimic does not know."""
+    from launcher.run import select_robomimic
+
+    (tmp_path / "algo").mkdir()
+    (tmp_path / "algo" / "bc_small.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - /algo/bc@_here_\n  - _self_\ntrain:\n  batch_size: 7\n")
+    try:
+        assert select_robomimic(["--config-dir", str(tmp_path), "algo=bc_small"]) is None
+        assert "algo_name 'bc_small' is not an algorithm of the installed robomimic 0.3.0" in \
+            select_robomimic(["algo=bc_small"])
+    finally:
+        selection.compose_with(selection.AUTO, None)
+
+
 def test_a_fork_trains_through_launch_python_with_its_own_algorithm_composed(tmp_path):
     python = make_fork(tmp_path / "fork")
     proc = app(tmp_path, f"launch.python={python}", "algo=lab_algo", "algo.lab_temperature=0.1,0.9",
