@@ -16,7 +16,6 @@ from launcher.output.locks import Locks, holder_note
 from launcher.output.staging import NewFolders
 from launcher.request.hydra_config import SweepRequest
 from launcher.request.planning import make_plan
-from launcher.robomimic.selection import selection_for_training
 from launcher.robomimic.versions import Robomimic, checked_against
 
 
@@ -70,7 +69,7 @@ def _print_runs(plan: SweepPlan, count: int, robomimic: Robomimic) -> None:
 
 def write_script(plan: Any, request: SweepRequest, sweep_dir: Any) -> None:
     options = request.options
-    command = options.train_command(request.cwd, run_mode=False, robomimic=selection_for_training(request.robomimic))
+    command = options.train_command(request.cwd, run_mode=False, robomimic=request.robomimic)
     try:
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(sweep_dir)) as locks:
             count = write_runs(plan, options, command, locks, folders, interrupts)

@@ -124,7 +124,7 @@ def make_request(
     from launcher.robomimic.selection import select
 
     parser = OverridesParser.create()
-    selected = select(robomimic or "auto")
+    selected = select(robomimic or "auto", launch.get("python"))
     composed = selected.defaults(algo)
     lines = [f"{k}={json.dumps(v)}" for k, v in (fixed or {}).items()] + list(fixed_lines)
     fixed_overrides = [fixed_override(parser.parse_override(line)) for line in lines]

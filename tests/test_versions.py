@@ -317,6 +317,16 @@ def test_a_fork_with_its_own_algorithm_is_checked_against_its_own_keys(tmp_path,
         schema.check_key("algo.lab_temperatur", "sweep")
 
 
+def test_train_script_robomimic_is_the_train_py_of_the_robomimic_checked_against(tmp_path, fresh_cache):
+    python = str(make_fork(tmp_path / "fork"))
+    (tmp_path / "fork" / "robomimic" / "scripts").mkdir()
+    (tmp_path / "fork" / "robomimic" / "scripts" / "train.py").write_text("")
+    request = make_request(tmp_path, cli=SEEDS, python=python, train_script="robomimic")
+    write_script_mode(request)
+    assert (tmp_path / "sd" / "run.sh").read_text().splitlines()[2].startswith(
+        f"{python} {tmp_path}/fork/robomimic/scripts/train.py --config ")
+
+
 def test_the_installed_schema_is_read_once_and_cached_by_package_not_version(tmp_path, fresh_cache):
     fork = str(make_fork(tmp_path / "fork"))
     ours = selection.select("auto")

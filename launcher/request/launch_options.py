@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.robomimic.train_command import TrainCommand, train_command
+from launcher.robomimic.versions import Robomimic
 
 MODES = ("script", "run", "list")
 
@@ -35,8 +36,9 @@ class LaunchConf:
                                   "robomimic_slurm); list: print the runs, write nothing")
     config_dir: str = _option("${hydra:sweep.dir}/configs", "where the configs go (default <sweep dir>/configs)")
     script_file: str = _option("${hydra:sweep.dir}/run.sh", "the bash script (default <sweep dir>/run.sh)")
-    train_script: str = _option("train.py", "train.py (default), a path, robomimic for the installed "
-                                            "robomimic's scripts/train.py, or stub for the shipped train_stub.py")
+    train_script: str = _option("train.py", "train.py (default), a path, robomimic for the scripts/train.py of "
+                                            "the robomimic launch.python imports, or stub for the shipped "
+                                            "train_stub.py")
     python: Optional[str] = _option(None, "the interpreter of the training command (default: python in run.sh, "
                                           "this one in run mode and for train_script=robomimic|stub)")
     robomimic: str = _option("auto", "the robomimic the configs are checked against and conf/ composes (give it on the "
@@ -97,8 +99,8 @@ class LaunchOptions:
         extra = launch.get("extra_args")
         return LaunchOptions(**values, extra_text=extra if isinstance(extra, str) else None)
 
-    def train_command(self, cwd: Path, run_mode: bool, robomimic: Optional[str] = None) -> TrainCommand:
-        """The command every run of this sweep trains with (``robomimic``: what the stub is told to be)."""
+    def train_command(self, cwd: Path, run_mode: bool, robomimic: Optional[Robomimic] = None) -> TrainCommand:
+        """The command every run of this sweep trains with, by the robomimic it is checked against."""
         return train_command(self.train_script, self.python, self.extra_args, self.extra_text, cwd, run_mode,
                              robomimic)
 

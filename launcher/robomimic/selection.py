@@ -54,11 +54,6 @@ def from_environment() -> Robomimic:
     return select(os.environ.get(ENV_VAR) or AUTO)
 
 
-def selection_for_training(robomimic: Robomimic) -> str:
-    """What run mode tells a training process (ENV_VAR): a bundled name, or ``installed``."""
-    return INSTALLED if robomimic.folder is not None else robomimic.name
-
-
 # --- what conf/ composes with ------------------------------------------------------------
 
 @dataclass

@@ -16,15 +16,16 @@ from typing import List, Optional, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.robomimic.paths import installed_train_script
-from launcher.robomimic.versions import ENV_VAR
+from launcher.robomimic.versions import ENV_VAR, Robomimic
 
 ROBOMIMIC = "robomimic"  # launch.train_script=robomimic: the installed robomimic's train.py
 STUB = "stub"  # launch.train_script=stub: the train_stub.py that ships with the launcher
 
 
-def robomimic_train_script() -> Path:
-    """The installed robomimic's ``scripts/train.py``, or a SweepError saying how to get one."""
-    script = installed_train_script()
+def robomimic_train_script(folder: Optional[str] = None) -> Path:
+    """``scripts/train.py`` of the robomimic in ``folder``, else of the one installed in this
+    Python; a SweepError saying how to get one."""
+    script = Path(folder) / "scripts" / "train.py" if folder else installed_train_script()
     if script is None:
         raise SweepError(
             "launch.train_script=robomimic needs robomimic installed in this Python "
@@ -78,22 +79,24 @@ class TrainCommand:
 
 def train_command(train_script: str, python: Optional[str], extra_args: Tuple[str, ...],
                   extra_text: Optional[str], cwd: Path, run_mode: bool,
-                  robomimic: Optional[str] = None) -> TrainCommand:
+                  robomimic: Optional[Robomimic] = None) -> TrainCommand:
     """The command every run trains with.
 
     robomimic's script lines are ``python train.py --config <json>``, and so are ours
-    by default. ``launch.train_script=robomimic`` means the installed robomimic's
-    ``train.py``, called with the interpreter it is installed in (this one), so
-    ``run.sh`` works without activating an environment; ``stub`` likewise names the
-    shipped ``train_stub.py``, told ``robomimic`` (the selection, versions.ENV_VAR) if
-    given. Run mode always calls an existing script with a real interpreter.
+    by default. ``launch.train_script=robomimic`` means the ``train.py`` of the installed
+    robomimic the sweep is checked against (``launch.python``'s, by default this
+    Python's), called with that interpreter, so ``run.sh`` works without activating an
+    environment; ``stub`` likewise names the shipped ``train_stub.py``, told which
+    robomimic to be (versions.ENV_VAR). Run mode always calls an existing script with
+    a real interpreter.
     """
     env: Tuple[Tuple[str, str], ...] = ()
     if train_script in (ROBOMIMIC, STUB):
-        script = str(robomimic_train_script() if train_script == ROBOMIMIC else stub_train_script())
+        folder = robomimic.folder if robomimic is not None else None
+        script = str(robomimic_train_script(folder) if train_script == ROBOMIMIC else stub_train_script())
         python = python or sys.executable
         if train_script == STUB and robomimic is not None:
-            env = ((ENV_VAR, robomimic),)
+            env = ((ENV_VAR, robomimic.selection),)
     else:
         script = train_script
         python = python or (sys.executable if run_mode else "python")

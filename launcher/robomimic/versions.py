@@ -177,6 +177,12 @@ class Robomimic:
                 "profile": self.profile.to_dict()}
 
     @property
+    def selection(self) -> str:
+        """The ``launch.robomimic`` value that picks it again (a bundled name, or ``installed``):
+        what run mode tells each training in ENV_VAR."""
+        return INSTALLED if self.folder is not None else self.name
+
+    @property
     def generator(self) -> GeneratorRule:
         return GENERATORS[self.profile.generator]
 

@@ -30,7 +30,6 @@ from launcher.output.staging import NewFolders, atomic_write, check_writable
 from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import hydra_quote
 from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
-from launcher.robomimic.selection import selection_for_training
 from launcher.robomimic.train_command import TrainCommand
 from launcher.robomimic.versions import ENV_VAR, Robomimic, checked_against
 from launcher.run_mode import gpus as gpu_slots
@@ -100,8 +99,7 @@ class Launch:
         self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
 
     def run(self) -> List[List[Row]]:
-        command = self.options.train_command(self.cwd, run_mode=True,
-                                             robomimic=selection_for_training(self.robomimic))
+        command = self.options.train_command(self.cwd, run_mode=True, robomimic=self.robomimic)
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(self.sweep_dir)) as locks:
             self.folders = folders
             runs = self._write(command, locks, interrupts)
@@ -173,7 +171,7 @@ class Launch:
             runs_per_gpu=self.options.runs_per_gpu,
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
-            env={ENV_VAR: selection_for_training(self.robomimic)},
+            env={ENV_VAR: self.robomimic.selection},
             robomimic=self.robomimic.record(),
         )
 
