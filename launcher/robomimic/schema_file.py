@@ -7,11 +7,12 @@ mostly repeated text: every algorithm shares ``experiment``, ``train``,
 ``observation`` and ``meta`` with bc, give or take a few leaves. So a file keeps:
 
 * ``shared``: the reference algorithm's (bc's) sections other than ``algo``, once;
+* ``layout``: the reference's top-level keys, in order;
 * per algorithm: its top-level values that are not shared (``algo_name``, ``algo``,
   and any section whose *shape* differs from the reference's, stored whole: hbc and
   iris nest ``observation`` per sub-policy), under ``own``; and under ``changed``,
   the leaves where a shared section's values differ (same shape, so key order is
-  the reference's);
+  the reference's); an algorithm with other top-level keys is stored ``whole``;
 * ``robomimic`` (name, version, where it was recorded from) and ``profile`` (its
   semantics, launcher/robomimic/versions.py).
 
