@@ -113,6 +113,21 @@ def test_presets_compose_under_every_robomimic_and_pass_its_checks(composing, na
     assert config["algo"]["rnn"]["enabled"] and config["observation"]["modalities"]["obs"]["rgb"]
 
 
+OBS_FITS = [pytest.param(name, algo, id=f"{name}-{algo}") for name in versions.BUNDLED
+            for algo in versions.bundled(name).algorithms() if algo not in ("hbc", "iris")]
+
+
+@pytest.mark.parametrize("name, algo", OBS_FITS)
+def test_obs_presets_fit_every_standard_algorithm_of_every_robomimic(name, algo):
+    """obs=low_dim|image set only keys (of the right types) that each of these algorithms has."""
+    from omegaconf import OmegaConf
+
+    schema = versions.bundled(name).schema(algo, "test")
+    for obs in ("low_dim", "image"):
+        preset = OmegaConf.to_container(OmegaConf.load(REPO / "conf" / "obs" / f"{obs}.yaml"))
+        schema.check_config(preset, f"obs={obs}")
+
+
 def test_bc_rnn_preset_sets_the_guides_rnn_settings():
     expected = robomimic_default("bc")
     expected["algo"]["rnn"].update(enabled=True, horizon=10)
