@@ -7,17 +7,21 @@ each tree (/work/research/robomimic/REPORT.md sections 2-4: its train.py's error
 its first two epochs of five batches); act's metric names are read from robocasa's
 ``algo/act.py``.
 """
+import contextlib
+import io
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List
 
 import pytest
 
+import train_stub
 from launcher.robomimic import logs, tfevents
-from tests.test_train_stub import DEMO, STUB, run_dir_of, stub, write
+from launcher.robomimic.versions import ENV_VAR
+from tests.test_train_stub import DEMO, run_dir_of, stub, write
 
 BASE = {"experiment": {"name": "v", "epoch_every_n_steps": 5, "rollout": {"enabled": False}},
         "train": {"num_epochs": 2}}
@@ -27,11 +31,23 @@ def config(algo: str = "bc", **train: Any) -> Dict[str, Any]:
     return {"algo_name": algo, "experiment": dict(BASE["experiment"]), "train": {**BASE["train"], **train}}
 
 
-def train(tmp_path: Path, robomimic: str, cfg: Dict[str, Any], *flags: str, stdin: str = None):
-    env = {**os.environ, "ROBOMIMIC_SWEEP_ROBOMIMIC": robomimic}
-    return subprocess.run([sys.executable, STUB, "--config", str(write(tmp_path, cfg)), *flags], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, input=stdin,
-                          stdin=None if stdin is not None else subprocess.DEVNULL)
+def train(tmp_path: Path, robomimic: str, cfg: Dict[str, Any], *flags: str, stdin: str = ""):
+    """``ROBOMIMIC_SWEEP_ROBOMIMIC=<robomimic> python train_stub.py --config ... <flags>``, in this
+    process (as fast as the suite needs): its exit code, stdout and stderr."""
+    argv = ["--config", str(write(tmp_path, cfg)), *flags]
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.get(ENV_VAR), sys.stdin
+    os.environ[ENV_VAR], sys.stdin = robomimic, io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = train_stub.main(train_stub.parser().parse_args(argv))
+    finally:
+        sys.stdin = saved[1]
+        if saved[0] is None:
+            del os.environ[ENV_VAR]
+        else:
+            os.environ[ENV_VAR] = saved[0]
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 # -- train.data, as each train.py reads it ---------------------------------------------------
