@@ -110,6 +110,7 @@ class ConfigGenerator:
         Re-adding a key replaces it where it was; ``prepend`` moves it to the front."""
         self._calls += 1
         where = f"add_param #{self._calls} ({key!r})"
+        values, value_names, values_and_names = (_listed(v) for v in (values, value_names, values_and_names))
         _require(isinstance(key, str) and bool(key), f"{where}: key must be a non-empty string")
         _require(isinstance(name, str),
                  f"{where}: name must be a string ('' keeps it out of the run name), got {name!r}")
@@ -131,7 +132,7 @@ class ConfigGenerator:
         params = []
         for key, p in self.parameters.items():
             where = self._origins[key]
-            values, value_names = param_values(p.values, p.value_names, None, where)
+            values, value_names = param_values(_without_numpy(p.values), _without_numpy(p.value_names), None, where)
             params.append(Param(key=p.key, name=p.name, group=p.group, values=values, value_names=value_names,
                                 hidename=bool(getattr(p, "hidename", False)), origin=where))
         return params
@@ -266,11 +267,13 @@ class ConfigGenerator:
     def export_sweep(self, path: str, override_base_name: bool = False, header: str = "") -> Path:
         """Write :meth:`sweep_file` as YAML to ``path`` (e.g. ``my_conf/sweep/scan.yaml``),
         ``header`` as comment lines on top."""
+        from launcher.output.staging import atomic_write
+
         target = Path(path)
         text = sweep_yaml(self.sweep_file(override_base_name), header)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+            atomic_write(target, text)  # whole or not at all, even on Ctrl-C
         except OSError as e:
             raise SweepError(f"cannot write the sweep file {target}: {e.strerror or e}") from None
         return target
@@ -330,8 +333,33 @@ def _portable_groups(groups: List[Hashable]) -> List[Hashable]:
     return out
 
 
+def _is_numpy(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "tolist")
+
+
+def _listed(values: Any) -> Any:
+    """A numpy array of values (``np.logspace(-4, -3, 2)``, which robomimic iterates) as a list;
+    a list stays the very list given (robomimic keeps it by reference)."""
+    return values.tolist() if _is_numpy(values) else values
+
+
+def _without_numpy(value: Any) -> Any:
+    """``value`` with numpy arrays and numbers as Python's lists and numbers: what
+    robomimic's ``json.dump`` writes for them, and what our checks and YAML take."""
+    if _is_numpy(value):
+        return value.tolist()
+    if isinstance(value, list):
+        return [_without_numpy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_without_numpy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _without_numpy(v) for k, v in value.items()}
+    return value
+
+
 def _plain(value: Any) -> Any:
-    """``value`` with tuples as lists, as robomimic's JSON has them."""
+    """``value`` with tuples as lists, as robomimic's JSON has them, and no numpy."""
+    value = _without_numpy(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

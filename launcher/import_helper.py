@@ -1,4 +1,4 @@
-"""``python -m launcher.import_helper HELPER.py [HELPER ARGS...] --out DIR/sweep/NAME.yaml``
+"""``python -m launcher.import_helper [--out DIR/sweep/NAME.yaml] [--overwrite] HELPER.py [HELPER ARGS...]``
 
 Labs keep their sweeps in ``hyperparam_helper.py``-style scripts around robomimic's
 ``ConfigGenerator``. Rewriting one as a sweep file by hand is where mistakes creep
@@ -11,9 +11,11 @@ sweep as ours always does and records it; nothing else is written. Then the swee
 file that reproduces it goes to ``--out``, and the command that runs it is printed,
 with the base config, folders and ``extra_flags`` the script used.
 
-``--out PATH`` and ``--overwrite`` (replace an existing sweep file) at the end of the
-command line are ours; everything before them is the script's and its arguments.
+``--out PATH`` and ``--overwrite`` (replace an existing sweep file) come before the
+script; everything after the script is its own arguments, as ``python -m cProfile``
+passes them. The older form, with ``--out`` at the end, still works, with a note.
 """
+import argparse
 import contextlib
 import importlib.abc
 import importlib.machinery
@@ -135,6 +137,26 @@ def standing_in() -> Iterator[None]:
                 parent.hyperparam_utils = parent_attr  # type: ignore[attr-defined]
 
 
+@contextlib.contextmanager
+def exits_end_only_the_helper() -> Iterator[None]:
+    """The helper runs in this process, so its ``os._exit(0)`` (after ``generate()``, say)
+    would end the import too, with status 0 and nothing written. While it runs,
+    ``os._exit(n)`` in this process is ``sys.exit(n)``; a process the helper forked still
+    ends as it asks."""
+    real, importer = os._exit, os.getpid()
+
+    def helper_exit(code: int) -> None:
+        if os.getpid() != importer:
+            real(code)
+        raise SystemExit(code)
+
+    os._exit = helper_exit  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
 def run_helper(helper: str, args: Sequence[str]) -> Generated:
     """Run ``helper`` as ``python HELPER ARGS`` would, with the recorder standing in; its one sweep."""
     if not os.path.isfile(helper):
@@ -144,7 +166,7 @@ def run_helper(helper: str, args: Sequence[str]) -> Generated:
     sys.argv = [helper, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(helper)))
     try:
-        with standing_in():
+        with standing_in(), exits_end_only_the_helper():
             runpy.run_path(helper, run_name="__main__")
     except SystemExit as stop:
         if stop.code not in (None, 0):
@@ -192,6 +214,8 @@ def sweep_target(out: str) -> Tuple[Path, str]:
         raise SweepError(
             f"--out {out}: give DIR/sweep/NAME.yaml, so that `--config-dir DIR sweep=NAME` finds it"
         )
+    if path.is_dir():
+        raise SweepError(f"--out {out} is a folder; give the sweep file to write, DIR/sweep/NAME.yaml")
     return path.parent.parent, path.stem
 
 
@@ -235,8 +259,19 @@ def summary(helper: str, generated: Generated, out: str, command: str) -> List[s
     ]
     if generated.extra_flags == "":
         lines.append("  (an empty extra_flags only adds a space at the end of robomimic's lines; left out)")
+    elif generated.extra_flags and _quoted_words(generated.extra_flags) != generated.extra_flags:
+        lines.append(f"  (the app passes extra_flags as quoted words: {_quoted_words(generated.extra_flags)}; "
+                     "robocasa's script let the shell read them)")
     lines += [f"Run it from {os.getcwd()} with:", f"  {command}"]
     return lines
+
+
+def _quoted_words(flags: str) -> str:
+    """``flags`` as run.sh writes ``launch.extra_args=<flags>``."""
+    try:
+        return " ".join(shlex.quote(word) for word in shlex.split(flags))
+    except ValueError as e:
+        raise SweepError(f"generate(extra_flags={flags!r}) cannot be split into shell words: {e}") from None
 
 
 def import_helper(helper: str, helper_args: Sequence[str], out: str, overwrite: bool = False) -> List[str]:
@@ -244,20 +279,69 @@ def import_helper(helper: str, helper_args: Sequence[str], out: str, overwrite: 
     sweep_target(out)
     generated = run_helper(helper, helper_args)
     command = " ".join(shlex.quote(arg) for arg in run_command(generated, out))
-    invoked = " ".join(shlex.quote(a) for a in ["python", "-m", "launcher.import_helper", helper, *helper_args,
-                                                   "--out", out])
+    invoked = " ".join(shlex.quote(a) for a in ["python", "-m", "launcher.import_helper", "--out", out, helper,
+                                                   *helper_args])
     info = summary(helper, generated, out, command)
     header = "\n".join([f"Imported with: {invoked}", *info])
     new = sweep_yaml(generated.generator.sweep_file(generated.override_base_name), header)
-    if Path(out).exists() and not overwrite and Path(out).read_text() != new:
+    if Path(out).exists() and not overwrite and _text_of(out) != new:
         raise SweepError(f"--out {out} exists with other content; add --overwrite to replace it")
     generated.generator.export_sweep(out, generated.override_base_name, header)
     return [f"Wrote {out}: {info[0]}", *info[1:]]
 
 
-def split_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
-    """(helper, its args, --out, --overwrite): ``--out PATH`` (or ``--out=PATH``) and
-    ``--overwrite`` at the end of the command line are ours, the rest the helper's."""
+def _text_of(path: str) -> Optional[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # unreadable: other content, as far as we can tell
+
+
+USAGE = "python -m launcher.import_helper [--out PATH] [--overwrite] HELPER.py [HELPER ARGS...]"
+DEPRECATED_FORM = ("note: --out and --overwrite after the helper's arguments are deprecated; put them first: "
+                   + USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m launcher.import_helper",
+        description="Run a hyperparam_helper.py-style script as it is and write the sweep file that gives "
+                    "the same configs.")
+    parser.add_argument("--out", metavar="PATH", help="the sweep file to write, DIR/sweep/NAME.yaml, used as "
+                                                      "--config-dir DIR sweep=NAME (default: sweeps/sweep/<the "
+                                                      "helper's name>.yaml)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing sweep file")
+    parser.add_argument("helper", help="the helper script")
+    # Everything after the helper is the helper's, as python -m cProfile passes a script its arguments.
+    parser.add_argument("helper_args", nargs=argparse.REMAINDER, help="the helper's own arguments")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
+    """(helper, its args, --out, --overwrite). Our options go before the helper; the old form, with
+    them at the end of the command line, still works and gets a note on stderr."""
+    args = _parser().parse_args(argv)
+    if args.out is None and _has_trailing_out(args.helper_args):
+        helper, helper_args, out, overwrite = _trailing_options([args.helper, *args.helper_args])
+        print(DEPRECATED_FORM, file=sys.stderr)
+        return helper, helper_args, out, overwrite or args.overwrite
+    out = args.out if args.out is not None else default_out(args.helper)
+    return args.helper, list(args.helper_args), out, args.overwrite
+
+
+def default_out(helper: str) -> str:
+    """``sweeps/sweep/<helper name>.yaml``: ``--config-dir sweeps sweep=<helper name>`` runs it."""
+    return os.path.join("sweeps", "sweep", f"{Path(helper).stem}.yaml")
+
+
+def _has_trailing_out(args: Sequence[str]) -> bool:
+    tail = [a for a in args[-3:] if a != "--overwrite"]
+    return any(a == "--out" or a.startswith("--out=") for a in tail[-2:])
+
+
+def _trailing_options(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
+    """The deprecated form: ``--out PATH`` (or ``--out=PATH``) and ``--overwrite`` at the end of
+    the command line are ours, the rest the helper's."""
     args, out, overwrite = list(argv), None, False
     while args:
         if args[-1] == "--overwrite" and not overwrite:
@@ -272,19 +356,20 @@ def split_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
             break
     if out is None and args and args[-1] == "--out":
         raise SweepError("--out needs a path: --out DIR/sweep/NAME.yaml")
-    if out is None or not args:
-        raise SweepError("usage: python -m launcher.import_helper HELPER.py [HELPER ARGS...] "
-                         "--out DIR/sweep/NAME.yaml [--overwrite]")
+    assert out is not None and args  # _has_trailing_out said so; argparse required the helper
     return args[0], args[1:], out, overwrite
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
-        helper, helper_args, out, overwrite = split_args(sys.argv[1:] if argv is None else argv)
+        helper, helper_args, out, overwrite = parse_args(sys.argv[1:] if argv is None else argv)
         lines = import_helper(helper, helper_args, out, overwrite)
     except SweepError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted; no sweep file was written", file=sys.stderr)
+        return 130
     print("\n".join(lines))
     return 0
 

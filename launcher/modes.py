@@ -6,6 +6,7 @@
 """
 import os
 import sys
+from pathlib import Path
 from typing import Any, Dict, Hashable, List
 
 from launcher.core.params import group_sizes, show_value
@@ -27,6 +28,9 @@ def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
         list_runs(plan, options, request.robomimic)
     elif options.mode == "script":
         write_script(plan, request, hydra_jobs.sweep_dir)
+        if Path(os.path.abspath(hydra_jobs.sweep_dir)) in (options.config_dir.parent, options.script_file.parent):
+            # As Hydra's sweepers do; the report reads where the sweep was started from it.
+            hydra_jobs.save_config(hydra_jobs.sweep_dir)
     else:
         from launcher.run_mode.launch import launch_sweep
 

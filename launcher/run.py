@@ -72,6 +72,10 @@ def demo_dataset() -> Any:
 register_app()
 
 
+OTHER_SWEEPER = ("{sweeper}: this app sweeps with its own sweeper (hydra/sweeper=robomimic, the default), which "
+                 "names the runs and writes their robomimic configs; drop {sweeper}")
+
+
 def task(cfg: DictConfig) -> dict:
     """One run-mode job: train the run named by ``launch.run``."""
     from launcher.run_mode.job import run_job
@@ -79,8 +83,11 @@ def task(cfg: DictConfig) -> dict:
     # Unresolved: a run name is data, even if it looks like ${...}.
     run = OmegaConf.to_container(cfg.launch, resolve=False).get("run")
     if run is None:
-        from hydra_plugins.robomimic_sweeper.robomimic_sweeper import SweepFailed
+        from hydra_plugins.robomimic_sweeper.robomimic_sweeper import RobomimicSweeper, SweepFailed
 
+        sweeper = str(HydraConfig.get().sweeper.get("_target_", ""))
+        if sweeper.rpartition(".")[2] != RobomimicSweeper.__name__:
+            raise SweepFailed(OTHER_SWEEPER.format(sweeper=f"hydra.sweeper._target_={sweeper}"))
         raise SweepFailed("launcher/run.py sweeps; run it in multirun mode (the default): "
                           "python launcher/run.py sweep=NAME ... (see --help)")
     return run_job(run, Path(HydraConfig.get().runtime.output_dir))
@@ -92,9 +99,19 @@ def hydra_app(cfg: DictConfig) -> dict:
 
 
 def check_command_line(argv: List[str]) -> Optional[str]:
-    """A message for the mistakes Hydra reports with a traceback, or None."""
+    """A message for the mistakes Hydra reports with a traceback (or with advice that sends
+    the user back here), or None."""
     flags = [a for a in argv if a in ("-m", "--multirun", "--cfg", "-c", "--info", "-i", "--run", "-r")]
-    if len(flags) > 1 and any(f in ("--cfg", "-c", "--info", "-i") for f in flags):
+    showing = [f for f in flags if f in ("--cfg", "-c", "--info", "-i")]
+    sweeper = next((a.split("=", 1)[1] for a in argv if a.lstrip("+~").startswith("hydra/sweeper=")), None)
+    if sweeper is not None and sweeper != "robomimic":
+        return OTHER_SWEEPER.format(sweeper=f"hydra/sweeper={sweeper}")
+    sweeps = _sweep_overrides(argv) if showing else []
+    if sweeps:
+        return (f"{showing[0]} shows one composed config, and {' '.join(sweeps)} sweeps: to see every run of "
+                f"the sweep, drop {' and '.join(flags)} and add launch.mode=list; to see one run's config, give "
+                "each swept key one value")
+    if len(flags) > 1 and showing:
         return (f"{' and '.join(flags)} cannot be combined. This app always sweeps (-m is implied); "
                 "to see the composed config, run: python launcher/run.py --cfg job [overrides]")
     for path in _selected_sweep_files(argv):
@@ -102,6 +119,26 @@ def check_command_line(argv: List[str]) -> Optional[str]:
         if problem:
             return f"the sweep file {path} is not valid YAML: {problem}"
     return None
+
+
+_FLAGS_WITH_A_VALUE = {"--config-dir", "-cd", "--config-path", "-cp", "--config-name", "-cn", "--package", "-p"}
+
+
+def _sweep_overrides(argv: List[str]) -> List[str]:
+    """The overrides on the command line that sweep (``train.seed=1,2``), as Hydra parses them."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    found = []
+    for before, arg in zip([""] + argv, argv):
+        if arg.startswith("-") or "=" not in arg or before in _FLAGS_WITH_A_VALUE:
+            continue
+        try:
+            if parser.parse_override(arg).is_sweep_override():
+                found.append(arg)
+        except Exception:  # Hydra's grammar errors have several types; Hydra reports them itself
+            continue
+    return found
 
 
 def _config_dirs(argv: List[str]) -> List[Path]:
@@ -156,8 +193,9 @@ def select_robomimic(argv: List[str]) -> Optional[str]:
 
     chosen = {"launch.robomimic": selection.AUTO, "launch.python": None, "algo": None}
     parser = OverridesParser.create()
-    for arg in argv:
-        if arg.startswith("-") or "=" not in arg or arg.split("=", 1)[0].lstrip("+") not in chosen:
+    for before, arg in zip([""] + argv, argv):
+        if arg.startswith("-") or "=" not in arg or before in _FLAGS_WITH_A_VALUE \
+                or arg.split("=", 1)[0].lstrip("+") not in chosen:
             continue
         try:
             override = parser.parse_override(arg)

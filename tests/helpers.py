@@ -158,3 +158,45 @@ def write_in_process(request) -> Path:
     with contextlib.redirect_stdout(io.StringIO()):
         modes.write_script(modes.make_plan(request), request, request.cwd / "sd")
     return request.options.config_dir
+
+
+# -- run mode in process: the sweeper and its jobs without starting Hydra ----------------
+
+class InProcessLauncher:
+    """Hydra's basic launcher reduced to what run mode needs: each job in this process,
+    told its run name and its job folder as the sweeper's overrides say."""
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.sweep_dir = sweep_dir
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> List[Any]:
+        from types import SimpleNamespace
+
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        from launcher.run_mode.job import run_job
+
+        parser = OverridesParser.create()
+        results = []
+        for lines in job_overrides:
+            values = {o.key_or_group: o.value() for o in parser.parse_overrides(list(lines))}
+            outcome = run_job(values["launch.run"], self.sweep_dir / values["hydra.sweep.subdir"])
+            results.append(SimpleNamespace(return_value=outcome))
+        return results
+
+
+def run_mode_in_process(request, sweep_dir: Path) -> str:
+    """``launch.mode=run`` on ``request`` with the in-process launcher; what it printed.
+    The outcome is in ``<sweep_dir>/manifest.jsonl`` (:func:`manifest_rows`)."""
+    from launcher.request.planning import make_plan
+    from launcher.run_mode.launch import HydraJobs, launch_sweep
+
+    hydra = HydraJobs(InProcessLauncher(sweep_dir), sweep_dir, None, "", lambda folder: None)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        launch_sweep(make_plan(request), request.options, request.cwd, hydra, request.robomimic)
+    return out.getvalue()
+
+
+def manifest_rows(sweep_dir: Path) -> List[Dict[str, Any]]:
+    return [json.loads(line) for line in (sweep_dir / "manifest.jsonl").read_text().splitlines()]

@@ -6,6 +6,7 @@ wiring: no traceback, a non-zero exit, nothing written.
 """
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -181,13 +182,16 @@ def test_script_file_that_is_a_folder(tmp_path):
         ({"timeout_min": -1}, "launch.timeout_min must be a positive number"),
         ({"gpus": "all"}, "launch.gpus must be a list of device ids"),
         ({"gpus": [0, 0]}, "launch.gpus lists a device twice"),
-        ({"runs_per_gpu": 0}, "launch.runs_per_gpu must be an int >= 1"),
+        ({"runs_per_gpu": 0}, "launch.runs_per_gpu must be an int from 1 to 64"),
+        ({"runs_per_gpu": 20000, "mode": "run"}, "launch.runs_per_gpu must be an int from 1 to 64, got 20000"),
+        ({"gpus": [], "mode": "run"}, "launch.gpus=[] names no device; drop launch.gpus"),
+        ({"gpus": [0, 1]}, "launch.gpus assigns GPUs to run mode's trainings (launch.mode=run)"),
         ({"extra_args": "--a 'b"}, "launch.extra_args: cannot split"),
     ],
     ids=lambda v: str(v) if isinstance(v, dict) else None,
 )
 def test_bad_launch_options(tmp_path, launch, fragment):
-    with pytest.raises(SweepError, match=fragment.replace("(", r"\(")):
+    with pytest.raises(SweepError, match=re.escape(fragment)):
         make_request(tmp_path, params=[p("train.seed", "s", 0, [1])], **launch)
 
 
@@ -239,6 +243,7 @@ def test_max_batch_size_below_one_is_refused(tmp_path):
                      ["sweep=i"], "sweep.params[0].values[1]: Interpolation key 'nope' not found",
                      id="unresolved-interpolation"),
         pytest.param({}, ["-m", "--cfg", "job"], "cannot be combined", id="dash-m-with-cfg"),
+
         pytest.param({}, ["launch.tmeout_min=3", "train.seed=1,2"], "Key 'tmeout_min' not in 'LaunchConf'",
                      id="unknown-launch-option"),
         pytest.param({}, ["train.seed=1,2", "launch.mode=run", "train.data=gone.hdf5",
@@ -257,3 +262,32 @@ def test_end_to_end_refusals(tmp_path, files, args, fragment):
     assert fragment in proc.stderr, proc.stderr
     assert not (tmp_path / "sd").exists()
     assert sorted(os.listdir(tmp_path)) == ["user_conf"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    pytest.param(["--cfg", "job", "train.seed=1,2"],
+                 "--cfg shows one composed config, and train.seed=1,2 sweeps: to see every run of the sweep, drop "
+                 "--cfg and add launch.mode=list; to see one run's config, give each swept key one value",
+                 id="cfg-with-a-sweep"),
+    pytest.param(["-m", "--info", "--config-dir", "a=b", "train.seed=range(3)", "train.batch_size=8"],
+                 "--info shows one composed config, and train.seed=range(3) sweeps: to see every run of the sweep, "
+                 "drop -m and --info and add launch.mode=list; to see one run's config, give each swept key one value",
+                 id="dash-m-info-with-a-sweep"),
+    pytest.param(["--cfg", "job", "train.seed=1"], None, id="cfg-of-one-run"),
+])
+def test_showing_the_config_of_a_sweep_says_what_to_do_instead(argv, message):
+    """Not Hydra's "add --multirun", which this app would refuse in turn with --cfg."""
+    from launcher.run import check_command_line
+
+    assert check_command_line(argv) == message
+
+
+@pytest.mark.parametrize("override", ["hydra/sweeper=basic", "+hydra/sweeper=basic"])
+def test_another_sweeper_is_refused_before_any_job_runs(override):
+    """Hydra's basic sweeper would run a job per value, each failing with advice about -m."""
+    from launcher.run import check_command_line
+
+    assert check_command_line([override, "train.seed=1,2"]) == (
+        "hydra/sweeper=basic: this app sweeps with its own sweeper (hydra/sweeper=robomimic, the default), which "
+        "names the runs and writes their robomimic configs; drop hydra/sweeper=basic")
+    assert check_command_line(["hydra/sweeper=robomimic", "train.seed=1,2"]) is None

@@ -3,6 +3,7 @@ import json
 
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
 from launcher.core.params import Param
@@ -124,6 +125,8 @@ def test_without_dash_m_the_app_still_sweeps_and_leaves_no_outputs_folder(tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert len(list((tmp_path / "sd" / "configs").glob("*.json"))) == 8
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sd"]  # no stray outputs/ folder
+    # Hydra's record of the sweep, as run mode leaves it: the report finds where run.sh trains.
+    assert OmegaConf.load(tmp_path / "sd" / "multirun.yaml").hydra.runtime.cwd == str(tmp_path)
 
 
 def test_prepend_hidename_and_extra_args_reach_the_files(tmp_path):

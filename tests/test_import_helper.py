@@ -8,6 +8,7 @@ robocasa branch's ``scripts/config_gen/`` (compared with the recorded output of
 robocasa's generator). The rest runs in this process.
 """
 import json
+import runpy
 import shlex
 import subprocess
 import sys
@@ -17,9 +18,10 @@ from typing import List
 
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
-from launcher.import_helper import HYPERPARAM_UTILS, hydra_value, import_helper, run_helper, split_args
+from launcher.import_helper import DEPRECATED_FORM, HYPERPARAM_UTILS, hydra_value, import_helper, main, parse_args, run_helper
 from tests.helpers import REPO
 from tools.generator_oracles import make_base
 
@@ -38,8 +40,8 @@ def bc_rnn_base(folder: Path) -> Path:
 
 def import_and_run(cwd: Path, helper: Path, helper_args: List[str], **env: str) -> subprocess.CompletedProcess:
     """Import the helper's sweep, then run the command the import printed, both from ``cwd``."""
-    imported = subprocess.run([sys.executable, "-m", "launcher.import_helper", str(helper), *helper_args,
-                               "--out", "conf/sweep/imported.yaml"], cwd=cwd, capture_output=True, text=True,
+    imported = subprocess.run([sys.executable, "-m", "launcher.import_helper", "--out", "conf/sweep/imported.yaml",
+                               str(helper), *helper_args], cwd=cwd, capture_output=True, text=True,
                               env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd), **env})
     assert imported.returncode == 0, imported.stderr
     lines = imported.stdout.splitlines()
@@ -148,6 +150,10 @@ def test_without_robomimic_installed_the_helper_still_imports(tmp_path, monkeypa
     pytest.param("g = G('base.json')\ng.add_param('train.seed', 'seed', 0, [1])\ng.generate()\ng.generate()",
                  "called ConfigGenerator.generate() 2 times", id="generates-twice"),
     pytest.param("raise SystemExit(2)", "exited with status 2; nothing was imported", id="exits-non-zero"),
+    pytest.param("import os\nos._exit(0)", "called ConfigGenerator.generate() 0 times", id="os-exit-0-first"),
+    pytest.param("import os\nos._exit(3)", "exited with status 3; nothing was imported", id="os-exit-3"),
+    pytest.param("g = G('base.json')\ng.add_param('train.seed', 'seed', 0, [1])\ng.generate(extra_flags=\"--a 'b\")",
+                 "generate(extra_flags=\"--a 'b\") cannot be split into shell words", id="unbalanced-extra-flags"),
     pytest.param("g = G('base.json')\ng.add_param('train.sed', 'seed', 0, [1])\ng.generate()",
                  "add_param #1 ('train.sed'): 'train.sed' is not a key", id="bad-key"),
     pytest.param("g = G('base.json')\ng.add_param('train.seed', '', 0, [1, 2])\ng.generate()",
@@ -160,6 +166,77 @@ def test_a_helper_that_gives_no_good_sweep_is_refused(tmp_path, monkeypatch, bod
         import_helper(str(helper), [], "conf/sweep/s.yaml")
     assert fragment in str(err.value)
     assert not (tmp_path / "conf").exists()
+
+
+GENERATES_THEN_OS_EXITS = """
+    g = G("base.json", script_file="run.sh")
+    g.add_param("train.seed", "seed", 0, [1, 2])
+    g.generate()
+    import os
+    os._exit(0)
+"""
+
+
+def test_a_helper_that_os_exits_after_generate_is_imported(tmp_path):
+    """In its own process, as users run it: os._exit(0) used to end the import with status 0
+    before anything was written."""
+    helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], GENERATES_THEN_OS_EXITS)
+    proc = subprocess.run([sys.executable, "-m", "launcher.import_helper", "--out", "conf/sweep/s.yaml", str(helper)],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert "key: train.seed" in (tmp_path / "conf" / "sweep" / "s.yaml").read_text()
+
+
+def test_ctrl_c_in_a_helper_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], "raise KeyboardInterrupt")
+    assert main(["--out", "conf/sweep/s.yaml", str(helper)]) == 130
+    assert capsys.readouterr().err == "interrupted; no sweep file was written\n"
+    assert not (tmp_path / "conf").exists()
+
+
+def test_out_naming_a_folder_is_refused_before_the_helper_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], "raise SystemExit('the helper ran')")
+    (tmp_path / "conf" / "sweep" / "s.yaml").mkdir(parents=True)
+    assert main(["--out", "conf/sweep/s.yaml", "--overwrite", str(helper)]) == 1
+    assert capsys.readouterr().err == ("error: --out conf/sweep/s.yaml is a folder; give the sweep file to write, "
+                                       "DIR/sweep/NAME.yaml\n")
+
+
+NUMPY_SWEEP = """
+    import numpy as np
+    g = G("base.json", script_file="run.sh", generated_config_dir="configs")
+    g.add_param("algo.optim_params.policy.learning_rate.initial", "lr", 0, np.logspace(-4, -3, 2))
+    g.add_param("train.batch_size", "bs", 1, list(np.array([16, 32])), value_names=list(np.array(["s", "l"])))
+    g.add_param("train.seed", "seed", 2, [np.int64(1)])
+    g.generate()
+"""
+
+
+@pytest.mark.parametrize("imports", ["from-import-class", "launcher-drop-in"])
+def test_numpy_values_from_a_helper_become_plain_values(tmp_path, monkeypatch, capsys, imports):
+    """np.logspace(...) for a learning rate, as robomimic takes it: the same sweep file as
+    with Python numbers, from the import and from the drop-in's export_sweep alike."""
+    monkeypatch.chdir(tmp_path)
+    helper = write_helper(tmp_path, IMPORT_STYLES[imports], NUMPY_SWEEP)
+    if imports == "launcher-drop-in":
+        helper.write_text(helper.read_text() + "g.export_sweep('conf/sweep/s.yaml')\n")
+        runpy.run_path(str(helper))
+    else:
+        assert main(["--out", "conf/sweep/s.yaml", str(helper)]) == 0, capsys.readouterr().err
+    params = OmegaConf.to_container(OmegaConf.load(tmp_path / "conf" / "sweep" / "s.yaml"))["params"]
+    assert [(p["values"], p.get("value_names")) for p in params] == [
+        ([0.0001, 0.001], None), ([16, 32], ["s", "l"]), ([1], None)]
+
+
+def test_shell_text_in_extra_flags_is_pointed_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    body = "g = G('base.json')\ng.add_param('train.seed', 'seed', 0, [1])\ng.generate(extra_flags='--note $HOME')"
+    lines = import_helper(str(write_helper(tmp_path, IMPORT_STYLES["from-import-class"], body)), [], "c/sweep/s.yaml")
+    assert "  (the app passes extra_flags as quoted words: --note '$HOME'; robocasa's script let the shell read them)" \
+        in lines
 
 
 def test_an_existing_sweep_file_is_replaced_only_when_asked(tmp_path, monkeypatch, capsys):
@@ -176,22 +253,35 @@ def test_an_existing_sweep_file_is_replaced_only_when_asked(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("argv, expected", [
+    pytest.param(["--out", "d/sweep/n.yaml", "h.py", "--config", "b.json"],
+                 ("h.py", ["--config", "b.json"], "d/sweep/n.yaml", False), id="ours-first"),
+    pytest.param(["--overwrite", "--out=d/sweep/n.yaml", "h.py", "--out", "x", "-v"],
+                 ("h.py", ["--out", "x", "-v"], "d/sweep/n.yaml", True), id="after-the-helper-all-is-the-helpers"),
+    pytest.param(["h.py", "--config", "b.json"], ("h.py", ["--config", "b.json"], "sweeps/sweep/h.yaml", False),
+                 id="default-out-named-after-the-helper"),
+])
+def test_our_options_come_before_the_helper(argv, expected, capsys):
+    assert parse_args(argv) == expected
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv, expected", [
     pytest.param(["h.py", "--config", "b.json", "--out", "d/sweep/n.yaml"], ("h.py", ["--config", "b.json"],
                                                                              "d/sweep/n.yaml", False), id="out-last"),
     pytest.param(["h.py", "--out", "x", "--out=d/sweep/n.yaml", "--overwrite"],
                  ("h.py", ["--out", "x"], "d/sweep/n.yaml", True), id="trailing-options-are-ours"),
 ])
-def test_our_arguments_are_the_last_out_and_overwrite(argv, expected):
-    assert split_args(argv) == expected
+def test_the_old_form_with_our_options_last_still_works_with_a_note(argv, expected, capsys):
+    assert parse_args(argv) == expected
+    assert capsys.readouterr().err.strip() == DEPRECATED_FORM
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    pytest.param(["h.py"], "usage:", id="no-out"),
-    pytest.param(["h.py", "--out"], "--out needs a path", id="out-without-path"),
-])
-def test_bad_import_command_lines_say_how(argv, fragment):
-    with pytest.raises(SweepError, match=fragment):
-        split_args(argv)
+def test_bad_import_command_lines_say_how(capsys):
+    with pytest.raises(SweepError, match="--out needs a path"):
+        parse_args(["h.py", "--out"])
+    with pytest.raises(SystemExit) as exit:
+        parse_args([])
+    assert exit.value.code == 2 and "the following arguments are required: helper" in capsys.readouterr().err
 
 
 def test_out_must_be_where_hydra_finds_a_sweep(tmp_path):

@@ -28,7 +28,7 @@ SWEEP = {
 
 def run_mode(tmp_path, capsys, mode, sweep=SWEEP):
     request = make_request(tmp_path, sweep_file=sweep, mode=mode)
-    modes.run(request, types.SimpleNamespace(sweep_dir=tmp_path / "sd"))
+    modes.run(request, types.SimpleNamespace(sweep_dir=tmp_path / "sd", save_config=lambda folder: None))
     return capsys.readouterr().out
 
 

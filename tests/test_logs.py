@@ -240,6 +240,15 @@ def test_robomimic_error(text, expected):
     assert robomimic_error(text) == expected
 
 
+@pytest.mark.parametrize("text,expected", ERRORS.values(), ids=ERRORS.keys())
+def test_a_log_file_is_judged_as_its_text(tmp_path, text, expected):
+    """The bounded verdict of a file says what robomimic_error says of its whole text."""
+    (tmp_path / "log.txt").write_text(text)
+    verdict = logs.log_verdict(str(tmp_path / "log.txt"))
+    assert (verdict.failed, verdict.error, verdict.finished) == (
+        "run failed with error:" in text, expected, "finished run successfully!" in text)
+
+
 def f32(x: float) -> float:
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
@@ -290,3 +299,76 @@ def test_a_run_without_log_txt_is_read_from_tensorboard(tmp_path):
     run = logs.read_run(str(run_dir))
     assert [e.epoch for e in run.epochs] == [1, 2] and "Loss" in run.epochs[0].train
     assert (run.finished, run.error) == (False, None)  # TensorBoard cannot tell
+
+
+# --- huge logs: judged and read with flat memory ---------------------------------------------
+
+MB = 1 << 20
+
+
+def peak_memory(read, *args):
+    """What ``read(*args)`` returns, and the most memory Python held while it ran."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        value = read(*args)
+        return value, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def huge_log(tmp_path: Path, middle: bytes, end: str) -> Path:
+    """REAL_BC's first epoch, ``middle`` (megabytes of output), then ``end``."""
+    path = tmp_path / "log.txt"
+    with open(path, "wb") as f:
+        f.write(REAL_BC[:REAL_BC.index("Train Epoch 2")].encode())
+        f.write(middle)
+        f.write(end.encode())
+    return path
+
+
+ONE_LINE = b"x" * (12 * MB) + b"\n"  # a training that printed one endless line
+MANY_LINES = b"step 123 of 456: still going, nothing to see here\n" * (6 * MB // 52)
+ENDS = {
+    "succeeded": ("\r100%|##########| 10/10 [00:00<00:00, 11.10it/s]\nTrain Epoch 2\n{\n    \"Loss\": 0.5\n}\n"
+                  "finished run successfully!\n", None),
+    "robomimic's exit-0 failure": ("run failed with error:\nCUDA out of memory\n\nTraceback (most recent call last):\n"
+                                   + "  File \"train.py\", line 1\n" * 20000 + "RuntimeError: CUDA out of memory\n",
+                                   "CUDA out of memory"),
+}
+
+
+@pytest.mark.parametrize("middle", [ONE_LINE, MANY_LINES], ids=["one-12MB-line", "6MB-of-lines"])
+@pytest.mark.parametrize("end", ENDS, ids=list(ENDS))
+def test_a_huge_log_is_judged_and_read_in_bounded_memory(tmp_path, middle, end):
+    text, error = ENDS[end]
+    path = huge_log(tmp_path, middle, text)
+    verdict, peak = peak_memory(logs.log_verdict, str(path))
+    assert (verdict.finished, verdict.error) == (error is None, error)
+    assert peak < 2 * MB, f"judging held {peak / MB:.1f} MB of a {path.stat().st_size / MB:.0f} MB log"
+    run, peak = peak_memory(logs.read_log, str(path))
+    assert [e.epoch for e in run.epochs] == ([1, 2] if error is None else [1]) and run.epochs[0] == EPOCH_1
+    assert run.finished == (error is None) and (run.error or "").startswith(error or "")
+    assert peak < 2 * MB, f"reading held {peak / MB:.1f} MB of a {path.stat().st_size / MB:.0f} MB log"
+
+
+def test_a_run_that_ends_on_an_endless_line_names_its_end(tmp_path):
+    path = huge_log(tmp_path, b"", "y" * (3 * MB) + "Killed: out of memory\n")
+    verdict = logs.log_verdict(str(path))
+    assert verdict.last_line.endswith("Killed: out of memory") and len(verdict.last_line) <= 303
+
+
+@pytest.mark.parametrize("at", range(0, 40, 3))
+def test_a_line_across_two_chunks_is_found(tmp_path, monkeypatch, at):
+    """The log is searched a chunk at a time: a failure line split between two is still found."""
+    monkeypatch.setattr(logs, "CHUNK", 16)
+    path = tmp_path / "log.txt"
+    path.write_text("." * at + "run failed with error:\nbad batch\n")
+    assert logs.log_verdict(str(path)).error == "bad batch"
+
+
+def test_a_line_longer_than_the_limit_keeps_its_end_where_the_header_is():
+    block = "Train Epoch {}\n{{\n    \"Loss\": {}\n}}\n"
+    text = block.format(1, 1.0) + "#" * (3 * logs.LINE_CHARS + 5) + "]" + block.format(2, 2.0)
+    assert [e.train for e in parse_log(text).epochs] == [{"Loss": 1.0}, {"Loss": 2.0}]

@@ -401,6 +401,26 @@ def test_a_running_run_is_found_through_multirun_yaml_when_the_launch_is_gone(bu
     assert running.metrics["epochs"] == 2
 
 
+def test_a_manifest_line_that_cannot_be_read_is_a_row_that_says_so(built, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
+
+    copy = tmp_path / "sd"
+    shutil.copytree(built.folder, copy, ignore=shutil.ignore_patterns("results*", "plots", "tensorboard"))
+    lines = (copy / "manifest.jsonl").read_text().splitlines(keepends=True)
+    lines[1] = lines[1][:60] + "\n"  # cut: its name survives
+    lines[2] = "\x00garbage\n"
+    (copy / "manifest.jsonl").write_text("".join(lines))
+    report = write_report(str(copy))
+    assert len(report.runs) == len(RUNS), "no run vanishes"
+    by_name = {r.name: r for r in report.runs}
+    cut, garbage = by_name[list(RUNS)[1]], by_name["(line 3 of manifest.jsonl)"]
+    assert (cut.status, cut.reason, cut.metrics) == ("unknown", "line 2 of manifest.jsonl could not be read", {})
+    assert (garbage.status, garbage.reason) == ("unknown", "line 3 of manifest.jsonl could not be read")
+    assert report.keys == (LR, SEED), "the unreadable rows leave the swept keys as they are"
+
+
 def test_iql_loss_is_its_actor_loss(tmp_path):
     config = {"algo_name": "iql", "experiment": {"name": "iql_run", "validate": True, "rollout": {"enabled": False}},
               "train": {"data": str(DEMO), "output_dir": str(tmp_path / "out"), "num_epochs": 3,
@@ -440,6 +460,14 @@ def test_cli_missing_folder_is_one_line_and_exit_1_in_a_real_process(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr == f"error: no such folder: {tmp_path / 'nope'}\n" and proc.stdout == ""
+
+
+@pytest.mark.parametrize("top", ["-3", "three"])
+def test_cli_top_must_be_a_count(tmp_path, capsys, top):
+    with pytest.raises(SystemExit) as stop:
+        report_main([str(tmp_path), "--top", top])
+    assert stop.value.code == 2
+    assert f"argument --top: must be a whole number, 0 or more; got {top}" in capsys.readouterr().err
 
 
 def test_cli_not_a_sweep(tmp_path, capsys):
@@ -545,3 +573,63 @@ def test_after_run_never_fails_a_sweep(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err == (f"No report: {tmp_path} is not a sweep folder: it holds neither manifest.jsonl "
                             "(run mode) nor configs/*.json (script mode)\n")
+
+
+@pytest.mark.parametrize("numbers", [
+    pytest.param([1e200, -1e200], id="seeds-1e200-apart"),
+    pytest.param([1.7e308, 1.7e308, -1e308], id="near-the-float-limit"),
+    pytest.param([1e-300, 3e-300, 2e-300], id="tiny"),
+    pytest.param([0.25, 0.25], id="equal"),
+    pytest.param([0.1, 0.2, 0.3], id="ordinary"),
+])
+def test_means_and_deviations_of_any_finite_losses(numbers):
+    from launcher.report.metrics import mean, sample_std
+
+    # statistics' mean and stdev compute exactly (fractions): no overflow, a true reference
+    assert mean(numbers) == pytest.approx(statistics.mean(numbers), rel=1e-12)
+    assert sample_std(numbers) == pytest.approx(statistics.stdev(numbers), rel=1e-12)
+
+
+def test_a_diverged_seed_does_not_break_the_report(tmp_path):
+    """Two seeds of one config, one diverged: the report says so in numbers, no OverflowError."""
+    sweep = tmp_path / "sd"
+    sweep.mkdir()
+    rows = []
+    for seed, loss in ((1, 1e200), (2, -1e200)):
+        run_dir = tmp_path / "out" / f"s_{seed}" / "20260101000000"
+        (run_dir / "logs").mkdir(parents=True)
+        (run_dir / "logs" / "log.txt").write_text(robomimic_log([{"train": loss, "valid": loss}]))
+        rows.append({"index": seed - 1, "name": f"s_{seed}", "status": "succeeded",
+                     "params": {LR: 1e-3, SEED: seed}, "output_dir": str(run_dir)})
+    (sweep / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (config,) = write_report(str(sweep)).configs
+    assert config.stats["train_loss_last"] == (0.0, pytest.approx(statistics.stdev([1e200, -1e200])))
+
+
+README_RUNS = [f"bc_rnn_hyper_plr_{lr}_gmm_{g}_rnnd_{d}_mlp_{m}" for lr in ("0.001", "0.0001") for g in "tf"
+               for d, m in (("400", "1024"), ("1000", "0"))]
+
+
+@pytest.mark.parametrize("env", ["Lift", "PickPlaceCan_D0_with_a_long_name"])
+def test_every_text_of_a_curves_plot_is_inside_the_picture(env):
+    """The README's main command drew curves_success_rate_Lift.png with its title cut at the left edge."""
+    from matplotlib.text import Text
+
+    from launcher.report.metrics import Ranking, RunResult
+    from launcher.report.plots import curves_figure
+    from launcher.report.sources import RunSource
+
+    curve = f"success_rate/{env}"
+    runs = [RunResult(RunSource(i, name, "succeeded", {}, None, None), "", {}, {}, {curve: ((1, 0.1), (2, 0.5))}, {})
+            for i, name in enumerate(README_RUNS)]
+    figure = curves_figure(runs, curve, Ranking("success_rate_best", True))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    ticks = {id(t) for axes in figure.axes for axis in (axes.xaxis, axes.yaxis)
+             for tick in axis.get_major_ticks() + axis.get_minor_ticks() for t in (tick.label1, tick.label2)}
+    texts = [t for t in figure.findobj(Text) if t.get_visible() and t.get_text() and id(t) not in ticks]
+    assert any(t.get_text().startswith("success rate in") for t in texts)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= figure.bbox.width and 0 <= box.y0 and box.y1 <= figure.bbox.height, \
+            f"{text.get_text()!r} is cut off: {box} in {figure.bbox}"

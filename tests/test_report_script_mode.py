@@ -9,11 +9,12 @@ import csv
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 
 from launcher.report.write import write_report
+from tests.helpers import REPO
 from tests.test_report import LR, SEED, cut_after, expected_metrics, logged_in_text, stub_config, train
 
 # In run.sh's order, which is not the file names' order.
@@ -106,20 +107,85 @@ def test_seeds_are_grouped_across_the_configs(script_sweep):
     assert float(by_lr["0.001"]["train_loss_last_mean"]) == pytest.approx(sum(both) / 2, rel=1e-12)
 
 
-def test_a_relative_output_dir_is_taken_from_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    sweep = tmp_path / "sd"
+STUB = REPO / "train_stub.py"
+
+
+def write_sweep(sweep: Path, configs: List[Dict[str, Any]], made_in: Optional[Path]) -> None:
+    """A script-mode sweep folder as the app leaves it: configs, run.sh calling the stub, and
+    (when ``made_in``) Hydra's multirun.yaml saying where the sweep was started."""
     (sweep / "configs").mkdir(parents=True)
-    for seed in (1, 2):
-        config = script_config(f"rel_seed_{seed}", 1e-3, seed, Path("trained"))
-        (sweep / "configs" / f"rel_seed_{seed}.json").write_text(json.dumps(config))
-        train(config, tmp_path)
+    lines = ["#!/bin/bash", ""]
+    for config in configs:
+        path = sweep / "configs" / f"{config['experiment']['name']}.json"
+        path.write_text(json.dumps(config, indent=4))
+        lines.append(f"python {STUB} --config {path}")
+    (sweep / "run.sh").write_text("\n".join(lines) + "\n")
+    if made_in is not None:
+        (sweep / "multirun.yaml").write_text(f"hydra:\n  runtime:\n    cwd: {made_in}\n")
+
+
+def report_rows(sweep: Path, monkeypatch, from_folder: Path) -> List[Dict[str, str]]:
+    monkeypatch.chdir(from_folder)
     monkeypatch.setattr("launcher.report.write._draw", lambda path, report: [])
     write_report(str(sweep))
-    table = rows(sweep)
-    assert [(r["run"], r["status"], r[SEED]) for r in table] == [("rel_seed_1", "succeeded", "1"),
-                                                                  ("rel_seed_2", "succeeded", "2")]
-    assert all(Path(r["output_dir"]).parent == tmp_path / "trained" / r["run"] for r in table)
+    return rows(sweep)
+
+
+@pytest.mark.parametrize("trained", [True, False], ids=["trained", "never-run"])
+def test_a_relative_output_dir_is_where_the_training_ran_wherever_the_report_runs(tmp_path, monkeypatch, trained):
+    """Not from the report's working directory: there, another copy of the same runs was trained."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    configs = [script_config(f"rel_seed_{seed}", 1e-3, seed, Path("trained")) for seed in (1, 2)]
+    for folder in (project, elsewhere):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        for config in configs if folder == elsewhere or trained else []:
+            train(config, folder)
+    write_sweep(project / "sd", configs, made_in=project)
+    for report_from in (project, elsewhere):
+        table = report_rows(project / "sd", monkeypatch, report_from)
+        if trained:
+            assert [r["status"] for r in table] == ["succeeded", "succeeded"], report_from
+            assert all(Path(r["output_dir"]).parent == project / "trained" / r["run"] for r in table)
+        else:
+            assert [(r["status"], r["output_dir"]) for r in table] == [("pending", "")] * 2, report_from
+
+
+def test_a_relative_output_dir_of_an_unknown_training_folder_is_not_guessed(tmp_path, monkeypatch):
+    configs = [script_config(f"rel_seed_{seed}", 1e-3, seed, Path("trained")) for seed in (1, 2)]
+    monkeypatch.chdir(tmp_path)
+    train(configs[0], tmp_path)
+    write_sweep(tmp_path / "sd", configs, made_in=None)
+    table = report_rows(tmp_path / "sd", monkeypatch, tmp_path)
+    assert {r["status"] for r in table} == {"unknown"}
+    assert table[0]["reason"].startswith("train.output_dir is relative, and where its training resolved it is unknown")
+
+
+def test_runs_of_another_sweep_with_the_same_names_are_not_this_ones(tmp_path, monkeypatch):
+    """Two sweeps, the same run names (the learning rate hidden), one output folder: each
+    sweep's report shows only the trainings of its own configs (their config.json)."""
+    mine = [script_config(f"same_seed_{seed}", 1e-3, seed, tmp_path / "trained") for seed in (1, 2)]
+    theirs = [script_config(f"same_seed_{seed}", 1e-4, seed, tmp_path / "trained") for seed in (1, 2)]
+    for config in theirs:
+        train(config, tmp_path)
+    write_sweep(tmp_path / "mine", mine, made_in=tmp_path)
+    write_sweep(tmp_path / "theirs", theirs, made_in=tmp_path)
+    table = report_rows(tmp_path / "mine", monkeypatch, tmp_path)
+    assert [(r["status"], r["epochs"]) for r in table] == [("pending", "")] * 2
+    assert table[0]["reason"] == "no output folder yet (1 folder(s) of that name hold other configs)"
+    assert [r["status"] for r in report_rows(tmp_path / "theirs", monkeypatch, tmp_path)] == ["succeeded"] * 2
+
+
+def test_a_config_that_cannot_be_read_is_listed_and_says_so(tmp_path, monkeypatch):
+    configs = [script_config(f"b_seed_{seed}", 1e-3, seed, tmp_path / "trained") for seed in (1, 2, 3)]
+    write_sweep(tmp_path / "sd", configs, made_in=tmp_path)
+    broken = tmp_path / "sd" / "configs" / "b_seed_2.json"
+    broken.write_text(broken.read_text()[:100])
+    table = report_rows(tmp_path / "sd", monkeypatch, tmp_path)
+    assert [(r["run"], r["status"]) for r in table] == [("b_seed_1", "pending"), ("b_seed_2", "unknown"),
+                                                         ("b_seed_3", "pending")]
+    assert table[1]["reason"].startswith("configs/b_seed_2.json could not be read: not JSON")
+    assert [r[SEED] for r in table] == ["1", "null", "3"], "the seed stays a column: the broken run has no say"
 
 
 def test_a_run_without_log_txt_is_read_from_tensorboard_but_not_called_finished(tmp_path, monkeypatch):

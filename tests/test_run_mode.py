@@ -3,6 +3,9 @@
 Small sweeps (two or four runs of train_stub.py) keep these fast; the README's test
 trains the shipped eight-run sweep.
 """
+import io
+import logging
+import shutil
 from pathlib import Path
 from typing import List
 
@@ -10,11 +13,21 @@ import pandas as pd
 import pytest
 
 from launcher.core.status import Status
+from launcher.report.write import read_report
 from launcher.robomimic.train_command import robomimic_train_script
 from launcher.run_mode.launch import print_summary
-from launcher.run_mode.progress import Progress
-from launcher.run_mode.state import LaunchDir, Row
-from tests.helpers import REPO, config_files, emit_ours, run_app, run_app_failing
+from launcher.run_mode.progress import Progress, ProgressMonitor
+from launcher.run_mode.state import LaunchDir, Row, run_hash
+from tests.helpers import (
+    REPO,
+    config_files,
+    emit_ours,
+    make_request,
+    manifest_rows,
+    run_app,
+    run_app_failing,
+    run_mode_in_process,
+)
 
 DATA = Path(__file__).parent / "data"
 STUB = REPO / "train_stub.py"
@@ -47,8 +60,8 @@ def test_runs_train_in_robomimics_layout_and_a_rerun_in_a_new_sweep_dir_skips_th
         for sub in ("config.json", "logs/log.txt", "logs/tb", "videos"):
             assert (run_dir / sub).exists(), run_dir / sub
     assert "[sweep] 2 done, 0 failed, 0 running, 0 left" in err and "Launching 2 runs" in out
-    # Hydra's launch lines show the run, nothing internal.
-    assert "#0 : launch.run='test_seed_1'" in out and ".sweep" not in out.split("Launching")[1].split("run ")[0]
+    # Without a terminal, Hydra's line per job is left out: the progress lines say the same.
+    assert "launch.run=" not in out and "#0 :" not in out
 
     # Run mode wrote the configs and run.sh script mode writes.
     script_mode = emit_ours(tmp_path / "script", None, [a for a in args(tmp_path) if not a.startswith(("launch.", "hydra."))])
@@ -107,6 +120,49 @@ def test_failed_runs_say_why_do_not_stop_the_others_and_run_again_on_resume(tmp_
     assert list(manifest(tmp_path, "sd2")["status"]) == ["skipped", "failed", "failed"]
 
 
+DEMO = REPO / "launcher" / "demo" / "tiny_lift_low_dim.hdf5"
+
+
+def stub_sweep(tmp_path: Path, sd: str, seeds: List[int] = [1, 2], **launch) -> str:
+    """Train ``seeds`` with the stub, in this process, into sweep folder ``sd``."""
+    request = make_request(tmp_path, mode="run", train_script="stub", report=False, **launch,
+                           config_dir=str(tmp_path / sd / "configs"), script_file=str(tmp_path / sd / "run.sh"),
+                        params=[{"key": "train.seed", "name": "seed", "group": 0, "values": seeds}],
+                        fixed={"train.data": str(DEMO), "train.output_dir": str(tmp_path / "trained"),
+                               "train.num_epochs": 2})
+    return run_mode_in_process(request, tmp_path / sd)
+
+
+def test_a_run_counts_as_finished_only_for_the_same_command_and_while_its_output_is_there(tmp_path):
+    """A smoke sweep with other arguments never passes for the real one, and a run whose
+    output folder was deleted trains again (its metrics and checkpoints are gone)."""
+    # Another name, so that it writes elsewhere (the real runs may start within the same second).
+    stub_sweep(tmp_path, "smoke", seeds=[1], extra_args=["--name", "smoke"])
+    out = stub_sweep(tmp_path, "real")
+    assert "Skipping" not in out
+    real = manifest_rows(tmp_path / "real")
+    assert [r["status"] for r in real] == ["succeeded", "succeeded"]
+    shutil.rmtree(real[0]["output_dir"])
+    report = read_report(str(tmp_path / "real"))
+    gone = next(r for r in report.runs if r.name == "test_seed_1")
+    assert (gone.status, gone.metrics, gone.best_checkpoint(report.ranking.metric)) == ("missing", {}, "")
+    assert gone.reason == f"its output folder {real[0]['output_dir']} is gone (deleted or moved)"
+    out = stub_sweep(tmp_path, "again")
+    assert "Training 1 run(s) again that finished before: their output folders are gone" in out
+    assert [r["status"] for r in manifest_rows(tmp_path / "again")] == ["succeeded", "skipped"]
+
+
+@pytest.mark.parametrize("other", [
+    pytest.param(["/other/python", "train.py"], id="another-interpreter"),
+    pytest.param(["python", "other_train.py"], id="another-train-script"),
+    pytest.param(["python", "train.py", "--debug"], id="extra-args"),
+    pytest.param(["python", "train.py --debug"], id="words-not-text"),
+])
+def test_the_resume_marker_covers_the_command(other):
+    assert run_hash("{}", ["python", "train.py"]) != run_hash("{}", other)
+    assert run_hash("{}", ["python", "train.py"]) == run_hash("{}", ("python", "train.py"))
+
+
 def test_a_prompt_gets_one_answer_then_end_of_file(tmp_path):
     run_app(args(tmp_path, "sd", f"launch.train_script={DATA / 'prompt_train.py'}", seeds="choice(1)"))
     log = (tmp_path / "sd" / "logs" / "test_seed_1.log").read_text()
@@ -152,3 +208,34 @@ def test_summary_of_a_clean_sweep(tmp_path, capsys, n):
         assert len(out.splitlines()) == n + 1 and "run_2" in out  # a table
     else:
         assert out.splitlines() == [f"51 runs: 51 done, 0 failed, 0 running, 0 left, 0 skipped; all runs: {tmp_path / 'm.jsonl'}"]
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("launcher", ["hydra._internal.core_plugins.basic_launcher",
+                                      "hydra_plugins.hydra_joblib_launcher._core"], ids=["basic", "joblib"])
+@pytest.mark.parametrize("terminal", [False, True], ids=["no-terminal", "a-terminal"])
+def test_hydras_line_per_job_is_left_out_without_a_terminal(tmp_path, monkeypatch, terminal, launcher):
+    """The progress lines say what Hydra's `#N : launch.run=...` lines say; in a log file
+    the two interleaved. (joblib's launcher makes its logger only when it first launches.)"""
+    logged = io.StringIO()
+    handler = logging.StreamHandler(logged)
+    logging.getLogger().addHandler(handler)
+    monkeypatch.delitem(logging.root.manager.loggerDict, launcher, raising=False)
+    rows = _rows(1, Status.PENDING)
+    try:
+        progress = Progress(rows, LaunchDir(tmp_path), save=lambda: None)
+        with ProgressMonitor(progress, _Tty() if terminal else io.StringIO()):
+            launcher_log = logging.getLogger(launcher)
+            launcher_log.setLevel(logging.INFO)
+            launcher_log.info("Launching 1 jobs locally")
+            launcher_log.info("\t#0 : launch.run='run_0'")
+        launcher_log.info("\t#1 : launch.run='run_1'")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    shown = logged.getvalue().splitlines()
+    assert shown == ["Launching 1 jobs locally", *(["\t#0 : launch.run='run_0'"] if terminal else []),
+                     "\t#1 : launch.run='run_1'"]

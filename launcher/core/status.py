@@ -14,9 +14,10 @@ class Status(str, enum.Enum):
     FAILED = "failed"  # a non-zero exit, robomimic's exit-0 failure, a time limit, the queue ending it
     SKIPPED = "skipped"  # finished successfully before, in an earlier sweep
     INTERRUPTED = "interrupted"  # stopped by the user (Ctrl-C, SIGTERM), not the run's fault
-    # Only the report says these, of runs it can judge by their output folders alone (script mode):
+    # Only the report says these, of runs it can judge by their files alone:
     UNFINISHED = "unfinished"  # its log does not say it finished: still running, or stopped
-    UNKNOWN = "unknown"  # it left no log to judge by
+    UNKNOWN = "unknown"  # it left no log to judge by, or the sweep's record of it cannot be read
+    MISSING = "missing"  # it finished, but its output folder is gone (deleted or moved): nothing left to show
 
     def __str__(self) -> str:
         return self.value

@@ -9,6 +9,16 @@ import sys
 from typing import List, Optional
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more; got {text}")
+    return value
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m launcher.report",
@@ -17,7 +27,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                           "or script mode's configs/ and run.sh")
     parser.add_argument("--metric", help="rank by this metric column (default: success_rate_best with "
                                          "rollouts, else valid_loss_best, else train_loss_last)")
-    parser.add_argument("--top", type=int, default=10, help="how many of the best runs to print (default 10)")
+    parser.add_argument("--top", type=_count, default=10, help="how many of the best runs to print (default 10)")
     args = parser.parse_args(argv)
 
     from launcher.report import ReportError

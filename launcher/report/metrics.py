@@ -37,7 +37,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from launcher.core.status import FINISHED, Status
 from launcher.report import ReportError
 from launcher.report.sources import SEED_KEY, RunSource, Sweep
-from launcher.robomimic.logs import RunLog, parse_log, read_run
+from launcher.robomimic.logs import RunLog, read_log, read_run
 
 LOSS_KEYS = ("Loss", "actor/loss")  # the first one a block has is its loss
 SUCCESS_KEY = "Success_Rate"
@@ -104,8 +104,10 @@ class ConfigGroup:
 # --- one run ----------------------------------------------------------------------------
 
 def read_result(source: RunSource) -> RunResult:
-    # A pending run has trained nothing yet; a log under its name is an earlier attempt's.
-    log = _read_logs(source) if source.status != Status.PENDING else RunLog(epochs=(), finished=False, error=None)
+    # A pending run has trained nothing yet, and a missing one's results are gone: a log under
+    # its name is an earlier attempt's, or the copy of what was deleted.
+    nothing = source.status in (Status.PENDING, Status.MISSING) or not source.readable
+    log = RunLog(epochs=(), finished=False, error=None) if nothing else _read_logs(source)
     curves = _curves(log)
     metrics, epochs = _metrics(log, curves)
     reason = source.reason or _first_line(log.error)
@@ -121,8 +123,7 @@ def _read_logs(source: RunSource) -> RunLog:
             return log
     if source.stdout_log:
         try:
-            with open(source.stdout_log, encoding="utf-8", errors="replace") as f:
-                return parse_log(f.read())
+            return read_log(source.stdout_log)
         except OSError:
             pass
     return RunLog(epochs=(), finished=False, error=None)
@@ -269,14 +270,25 @@ def rank_groups(groups: Sequence[ConfigGroup], ranking: Ranking) -> List[ConfigG
 
 
 def mean(numbers: Sequence[float]) -> float:
-    return math.fsum(numbers) / len(numbers)
+    if not all(math.isfinite(x) for x in numbers):
+        return sum(numbers) / len(numbers)  # inf or nan, as the numbers say
+    try:
+        return math.fsum(numbers) / len(numbers)
+    except OverflowError:  # a diverged run's loss near the float limit: the sum is not a float
+        return math.fsum(x / len(numbers) for x in numbers)
 
 
 def sample_std(numbers: Sequence[float]) -> Optional[float]:
     if len(numbers) < 2:
         return None
     m = mean(numbers)
-    return math.sqrt(math.fsum((x - m) ** 2 for x in numbers) / (len(numbers) - 1))
+    if not math.isfinite(m):
+        return math.nan
+    # Halved, so that no deviation overflows, and scaled by the largest, so that no square
+    # does: seeds 1e200 apart (a diverged run) have a finite deviation, and get it.
+    halves = [x / 2 - m / 2 for x in numbers]
+    scale = max(abs(d) for d in halves) or 1.0
+    return 2 * (scale * math.sqrt(math.fsum((d / scale) ** 2 for d in halves) / (len(numbers) - 1)))
 
 
 def read_results(sweep: Sweep) -> List[RunResult]:

@@ -16,12 +16,14 @@ imported here only, and this module only when a report is written.
 import json
 import os
 import re
+import textwrap
 from typing import Any, Dict, List, Sequence, Tuple
 
 from launcher.report.metrics import ConfigGroup, Ranking, RunResult
 from launcher.report.sources import SEED_KEY
 
 MAX_CURVES = 10
+TITLE_CHARS_PER_INCH = 9  # of a figure title at matplotlib's default size, with a margin
 CURVE_TITLES = {"train_loss": "training loss", "valid_loss": "validation loss"}
 
 
@@ -96,9 +98,18 @@ def _figure(width: float = 8.0, height: float = 4.8) -> Any:
 
 
 def _draw_curves(path: str, ranked: Sequence[RunResult], curve: str, ranking: Ranking) -> bool:
+    figure = curves_figure(ranked, curve, ranking)
+    if figure is None:
+        return False
+    figure.savefig(path)
+    return True
+
+
+def curves_figure(ranked: Sequence[RunResult], curve: str, ranking: Ranking) -> Any:
+    """The learning curves of the best runs that have ``curve``; None if none has it."""
     runs = [r for r in ranked if curve in r.curves][:MAX_CURVES]
     if not runs:
-        return False
+        return None
     title = CURVE_TITLES.get(curve) or f"success rate in {curve.split('/', 1)[1]}"
     labels = [f"{i}. {label}" + ("" if run.finished else f" ({run.status})")
               for i, (run, label) in enumerate(zip(runs, short_names([r.name for r in runs])), 1)]
@@ -110,11 +121,13 @@ def _draw_curves(path: str, ranked: Sequence[RunResult], curve: str, ranking: Ra
     axes.set_xlabel("epoch")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(title)
-    axes.set_title(f"{title}: the best {len(runs)} runs by {ranking.metric} ({ranking.direction})")
+    # Over the whole figure, wrapped to its width: centred over the axes alone (the legend takes
+    # the right), a long title ran past the figure's left edge and was cut off.
+    heading = f"{title}: the best {len(runs)} runs by {ranking.metric} ({ranking.direction})"
+    figure.suptitle(textwrap.fill(heading, int(figure.get_figwidth() * TITLE_CHARS_PER_INCH)))
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
-    figure.savefig(path)
-    return True
+    return figure
 
 
 def _value_order(values: Sequence[Any]) -> List[str]:

@@ -18,21 +18,24 @@ say nothing about which run won, and would only widen every table.
 import glob
 import json
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from launcher.core.status import Status
+from launcher.core.status import FINISHED, Status
 from launcher.report import ReportError
-from launcher.robomimic.logs import SUCCESS_LINE, failed_last, robomimic_error
+from launcher.robomimic.logs import log_verdict
 from launcher.robomimic.paths import (
     folder_time,
     installed_train_script,
+    is_robomimics_own,
     output_dir_setting,
     resolve_output_root,
     timestamp_folders,
 )
+from launcher.robomimic.train_command import ROBOMIMIC, ROBOMIMIC_LINE_SCRIPT
 
 MANIFEST = "manifest.jsonl"
 CONFIGS = "configs"
@@ -52,6 +55,7 @@ class RunSource:
     output_dir: Optional[str]  # robomimic's <output_dir>/<name>/<timestamp>, if there is one
     stdout_log: Optional[str]  # the sweep's logs/<run>.log (run mode)
     reason: str = ""
+    readable: bool = True  # False: its manifest line or config could not be read; listed, never guessed at
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,10 @@ def load_sweep(folder: str) -> Sweep:
 
 
 def split_keys(runs: Sequence[RunSource], order: Iterable[str]) -> Tuple[Tuple[str, ...], Dict[str, Any]]:
-    """(keys whose values differ between runs, {key: value} of those that do not)."""
+    """(keys whose values differ between runs, {key: value} of those that do not); runs that
+    could not be read have no values, and say nothing either way."""
     keys, constants = [], {}
+    runs = [r for r in runs if r.readable]
     for key in order:
         values = {json.dumps(r.params.get(key), sort_keys=True) for r in runs}
         if len(values) > 1:
@@ -91,16 +97,35 @@ def split_keys(runs: Sequence[RunSource], order: Iterable[str]) -> Tuple[Tuple[s
 # --- run mode ---------------------------------------------------------------------------
 
 def _manifest_rows(path: Path) -> List[Dict[str, Any]]:
+    """Every run the manifest lists; a line that cannot be read is a row that says so."""
     rows = []
     with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
             try:
                 row = json.loads(line)
             except ValueError:
-                continue  # written whole by run mode; a damaged line is skipped, not fatal
+                row = None
             if isinstance(row, dict) and isinstance(row.get("name"), str):
                 rows.append(row)
+            else:  # run mode writes it whole: damaged by hand, cut in a copy, or not ours
+                rows.append(_unreadable_row(line, f"line {number} of {MANIFEST}"))
     return rows
+
+
+_NAME_FIELD = re.compile(r'"name":\s*("(?:[^"\\]|\\.)*")')
+
+
+def _unreadable_row(line: str, where: str) -> Dict[str, Any]:
+    """A damaged manifest line as a row: its run's name if that much survived."""
+    match = _NAME_FIELD.search(line)
+    try:
+        name = json.loads(match.group(1)) if match else None
+    except ValueError:
+        name = None
+    return {"name": name if isinstance(name, str) else f"({where})", "status": Status.UNKNOWN,
+            "reason": f"{where} could not be read", "readable": False}
 
 
 def _run_mode_sweep(folder: Path) -> Sweep:
@@ -110,13 +135,15 @@ def _run_mode_sweep(folder: Path) -> Sweep:
     locator = _Locator(folder)
     runs = []
     for i, row in enumerate(rows):
+        status, reason = str(row.get("status") or Status.UNKNOWN), str(row.get("reason") or "")
         output_dir = row.get("output_dir")
-        if output_dir is None and row.get("status") == Status.RUNNING:
+        if output_dir is None and status == Status.RUNNING:
             output_dir = locator.running_output(row)
+        elif output_dir and status in FINISHED and not os.path.isdir(output_dir):
+            status, reason = Status.MISSING, f"its output folder {output_dir} is gone (deleted or moved)"
         runs.append(RunSource(
-            index=row.get("index", i), name=row["name"], status=str(row.get("status") or Status.UNKNOWN),
-            params=dict(row.get("params") or {}), output_dir=output_dir, stdout_log=row.get("log"),
-            reason=str(row.get("reason") or ""),
+            index=row.get("index", i), name=row["name"], status=status, params=dict(row.get("params") or {}),
+            output_dir=output_dir, stdout_log=row.get("log"), reason=reason, readable=row.get("readable", True),
         ))
     order = list(dict.fromkeys(key for row in rows for key in (row.get("params") or {})))
     keys, constants = split_keys(runs, order)
@@ -147,16 +174,15 @@ class _Locator:
         return None
 
     def _from_multirun_yaml(self) -> Optional[Tuple[Optional[str], Optional[str]]]:
-        try:
-            import yaml
-
-            with open(self.folder / "multirun.yaml") as f:
-                saved = yaml.safe_load(f) or {}
-            cwd = saved["hydra"]["runtime"]["cwd"]
-            script = (saved.get("launch") or {}).get("train_script")
-            return (os.path.join(cwd, os.path.expanduser(script)) if script else None), cwd
-        except Exception:  # missing, unreadable, not YAML, or not what run mode writes: unknown
+        saved = _multirun_yaml(self.folder)
+        cwd = _cwd_of(saved)
+        if saved is None or cwd is None:
             return None
+        script = (saved.get("launch") or {}).get("train_script")
+        if script == ROBOMIMIC:
+            robomimic_train = installed_train_script()
+            return (str(robomimic_train) if robomimic_train else None), cwd
+        return (os.path.join(cwd, os.path.expanduser(script)) if isinstance(script, str) else None), cwd
 
     def started(self, name: str) -> Optional[float]:
         if self._launch is None:
@@ -172,7 +198,8 @@ class _Locator:
         if config is None:
             return None
         script, cwd = self.settings()
-        folders = output_folders(output_roots(config, script, cwd), row["name"])
+        root = output_root(config, script, cwd)
+        folders = output_folders(root, row["name"]) if root is not None else []
         started = self.started(row["name"])
         for folder in reversed(folders):
             if started is None or folder_time(folder) >= started - 2:
@@ -184,17 +211,24 @@ class _Locator:
 
 def _script_mode_sweep(folder: Path) -> Sweep:
     paths, script = _config_order(folder)
-    configs = []
+    trained_in = _cwd_of(_multirun_yaml(folder))
+    configs: List[Tuple[Path, Optional[Dict[str, Any]], str]] = []  # (path, config or None, why not)
     for path in paths:
-        config = _read_json(path)
-        if config is not None:
-            configs.append(config)
-    if not configs:
+        config, problem = _read_config(path)
+        configs.append((path, config, problem))
+    readable = [config for _, config, _ in configs if config is not None]
+    if not readable:
         raise ReportError(f"{folder / CONFIGS} holds no readable robomimic config")
-    leaves = [flatten(c) for c in configs]
-    keys = differing_leaves(leaves)
-    runs = [_script_run(i, config, {k: leaf.get(k) for k in keys}, script)
-            for i, (config, leaf) in enumerate(zip(configs, leaves))]
+    leaves = {id(config): flatten(config) for config in readable}
+    keys = differing_leaves(list(leaves.values()))
+    runs = []
+    for i, (path, config, problem) in enumerate(configs):
+        if config is None:
+            runs.append(RunSource(i, path.stem, Status.UNKNOWN, {}, None, None,
+                                  f"{CONFIGS}/{path.name} could not be read: {problem}", readable=False))
+            continue
+        params = {k: leaves[id(config)].get(k) for k in keys}
+        runs.append(_script_run(i, config, params, output_root(config, script, trained_in)))
     # No constants: every leaf the runs share would be one, swept or not; configs cannot tell.
     return Sweep(folder, "script", tuple(runs), keys, {})
 
@@ -236,11 +270,50 @@ def _config_order(folder: Path) -> Tuple[List[Path], Optional[str]]:
     return ordered + sorted(known.values()), script
 
 
-def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], script: Optional[str]) -> RunSource:
+def _read_config(path: Path) -> Tuple[Optional[Dict[str, Any]], str]:
+    """(the run's config, "") or (None, why it cannot be read)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except OSError as e:
+        return None, e.strerror or str(e)
+    except ValueError as e:
+        return None, f"not JSON ({e})"
+    return (value, "") if isinstance(value, dict) else (None, "not a JSON object")
+
+
+def _multirun_yaml(folder: Path) -> Optional[Dict[str, Any]]:
+    """The sweep's config as Hydra saved it, or None."""
+    try:
+        import yaml
+
+        with open(folder / "multirun.yaml") as f:
+            saved = yaml.safe_load(f)
+    except Exception:  # missing, unreadable, not YAML: unknown
+        return None
+    return saved if isinstance(saved, dict) else None
+
+
+def _cwd_of(saved: Optional[Dict[str, Any]]) -> Optional[str]:
+    """The folder the sweep was started in (``hydra.runtime.cwd`` of its multirun.yaml): where
+    run mode trains, and where ``bash run.sh`` is taken to train; None if it does not say."""
+    runtime = ((saved or {}).get("hydra") or {}).get("runtime") or {}
+    return str(runtime["cwd"]) if isinstance(runtime, dict) and runtime.get("cwd") else None
+
+
+def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], root: Optional[Path]) -> RunSource:
+    """A script-mode run as its output folders show it: only folders whose own ``config.json``
+    is this config count (another sweep may train runs of the same names there)."""
     name = str((config.get("experiment") or {}).get("name"))
-    folders = output_folders(output_roots(config, script, None), name)
+    if root is None:
+        return RunSource(index, name, Status.UNKNOWN, params, None, None,
+                         "train.output_dir is relative, and where its training resolved it is unknown (the sweep "
+                         "has no multirun.yaml, or run.sh's train.py is robomimic's and robomimic is not installed)")
+    everything = output_folders(root, name)
+    folders = [folder for folder in everything if trained_config_is(folder, config)]
     if not folders:
-        return RunSource(index, name, Status.PENDING, params, None, None, "no output folder yet")
+        other = f" ({len(everything)} folder(s) of that name hold other configs)" if everything else ""
+        return RunSource(index, name, Status.PENDING, params, None, None, f"no output folder yet{other}")
     for folder in reversed(folders):
         if _log_tail_says_finished(folder):
             return RunSource(index, name, Status.SUCCEEDED, params, folder, None, "")
@@ -249,49 +322,48 @@ def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], scri
     return RunSource(index, name, status, params, newest, None, reason)
 
 
-def _log_tail_says_finished(run_dir: str) -> bool:
-    try:
-        with open(os.path.join(run_dir, "logs", "log.txt"), "rb") as f:
-            f.seek(max(0, os.fstat(f.fileno()).st_size - 4096))
-            return SUCCESS_LINE.encode() in f.read()
-    except OSError:
+def trained_config_is(run_dir: str, config: Dict[str, Any]) -> bool:
+    """Whether the training in ``run_dir`` ran ``config``: every value ``config`` sets is in
+    the ``config.json`` robomimic wrote there (which adds its defaults)."""
+    trained, _ = _read_config(Path(run_dir) / "config.json")
+    if trained is None:
         return False
+    have = flatten(trained)
+    return all(key in have and have[key] == value for key, value in flatten(config).items())
+
+
+def _log_tail_says_finished(run_dir: str) -> bool:
+    return log_verdict(os.path.join(run_dir, "logs", "log.txt")).finished
 
 
 def _unfinished_status(run_dir: str) -> Tuple[str, str]:
-    log = os.path.join(run_dir, "logs", "log.txt")
-    try:
-        with open(log, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
+    verdict = log_verdict(os.path.join(run_dir, "logs", "log.txt"))
+    if not verdict.exists:
         return Status.UNKNOWN, "no logs/log.txt (terminal_output_to_txt=false?): whether it finished is unknown"
-    if failed_last(text):
-        return Status.FAILED, robomimic_error(text) or "run failed"
+    if verdict.failed:
+        return Status.FAILED, verdict.error or "run failed"
     return Status.UNFINISHED, "its log has no 'finished run successfully!': still running, or stopped"
 
 
 # --- output folders ---------------------------------------------------------------------
 
-def output_roots(config: Dict[str, Any], script: Optional[str], cwd: Optional[str]) -> List[Path]:
-    """Where ``config``'s training may have written ``<name>/<timestamp>``, most likely
-    first: as resolved for ``script`` run in ``cwd`` (this process's when unknown), then,
-    for a relative ``train.output_dir``, as robomimic's own train.py resolves it."""
+def output_root(config: Dict[str, Any], script: Optional[str], cwd: Optional[str]) -> Optional[Path]:
+    """Where ``config``'s training wrote ``<name>/<timestamp>``, resolved as the training
+    resolved it: robomimic's train.py (run.sh's bare ``train.py`` is robomimic's, run from
+    robomimic/scripts) against its package folder, other scripts against ``cwd``, the folder
+    they trained in. None when that cannot be known: never this process's folder."""
     setting = output_dir_setting((config.get("train") or {}).get("output_dir"), config.get("algo_name"))
-    here = Path(cwd) if cwd else Path.cwd()
-    roots = [resolve_output_root(setting, script or "train.py", here)]
-    robomimic_train = installed_train_script()
-    if robomimic_train is not None:
-        roots.append(resolve_output_root(setting, str(robomimic_train), here))
-    return list(dict.fromkeys(roots))
+    if script is None or script == ROBOMIMIC_LINE_SCRIPT:
+        robomimic_train = installed_train_script()
+        script = str(robomimic_train) if robomimic_train is not None else None
+    if os.path.isabs(os.path.expanduser(setting)) or script is not None and is_robomimics_own(script):
+        return resolve_output_root(setting, script or "", Path("/"))
+    return None if cwd is None or script is None else resolve_output_root(setting, script, Path(cwd))
 
 
-def output_folders(roots: Sequence[Path], name: str) -> List[str]:
-    """The timestamped run folders under the first root that has ``<name>/``, oldest first."""
-    for root in roots:
-        names = timestamp_folders(root / name)
-        if names:
-            return [str(root / name / n) for n in names]
-    return []
+def output_folders(root: Path, name: str) -> List[str]:
+    """The timestamped run folders of ``<root>/<name>/``, oldest first."""
+    return [str(root / name / n) for n in timestamp_folders(root / name)]
 
 
 # --- helpers ----------------------------------------------------------------------------

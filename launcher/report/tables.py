@@ -5,10 +5,16 @@ Why these formats: the CSVs are for pandas and spreadsheets, so numbers keep eve
 (Python's shortest round-trip repr) and swept values are JSON (``true``, ``[1024, 1024]``,
 ``null``), as in the run's config; results.md is for reading, so numbers have 4
 significant digits, configs show ``mean ± std``, and paths shrink to file names.
+
+Names, values and reasons are the user's text, and a spreadsheet runs a cell that
+starts with ``=``, ``+``, ``-`` or ``@`` as a formula: text cells that start so get a
+leading ``'``, as OWASP recommends against CSV injection (numbers stay numbers). In
+results.md, text is escaped wherever Markdown would read it as markup.
 """
 import csv
 import io
 import json
+import re
 from typing import Any, Iterable, List, Optional, Sequence
 
 from launcher.report.metrics import ConfigGroup, Ranking, RunResult
@@ -33,23 +39,39 @@ def short_number(value: Optional[float]) -> str:
 
 # --- CSV ----------------------------------------------------------------------------------
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP's CSV injection
+    advice); a carriage return becomes a line break, which the CSV writer quotes."""
+    cell = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + cell if text.startswith(_FORMULA_STARTS) else cell
+
+
+def csv_param(value: Any) -> str:
+    """A swept value: JSON numbers and lists as they are, strings as text cells."""
+    return csv_text(value) if isinstance(value, str) else json.dumps(value)
+
+
 def runs_csv(results: Sequence[RunResult], keys: Sequence[str], columns: Sequence[str], ranking: Ranking) -> str:
-    rows: List[List[str]] = [["run", "status", *keys, *columns, "best_checkpoint", "output_dir", "reason"]]
+    header = ["run", "status", *keys, *columns, "best_checkpoint", "output_dir", "reason"]
+    rows: List[List[str]] = [[csv_text(h) for h in header]]
     for r in results:
         rows.append([
-            r.name, r.status, *(param_text(r.source.params.get(k)) for k in keys),
+            csv_text(r.name), r.status, *(csv_param(r.source.params.get(k)) for k in keys),
             *(number_text(r.metrics.get(c)) for c in columns),
-            r.best_checkpoint(ranking.metric), r.source.output_dir or "", r.reason,
+            *(csv_text(text) for text in (r.best_checkpoint(ranking.metric), r.source.output_dir or "", r.reason)),
         ])
     return _csv(rows)
 
 
 def configs_csv(groups: Sequence[ConfigGroup], keys: Sequence[str], columns: Sequence[str]) -> str:
     header = ["n_runs", "n_finished"] + [f"{c}_{stat}" for c in columns for stat in ("mean", "std")]
-    rows: List[List[str]] = [[*keys, *header]]
+    rows: List[List[str]] = [[csv_text(h) for h in (*keys, *header)]]
     for g in groups:
         stats = [text for c in columns for text in _stat_texts(g, c)]
-        rows.append([*(param_text(g.values.get(k)) for k in keys), str(len(g.runs)), str(g.n_finished), *stats])
+        rows.append([*(csv_param(g.values.get(k)) for k in keys), str(len(g.runs)), str(g.n_finished), *stats])
     return _csv(rows)
 
 
@@ -66,14 +88,37 @@ def _csv(rows: Iterable[Sequence[str]]) -> str:
 
 # --- Markdown -----------------------------------------------------------------------------
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+_MARKUP = re.compile(r"[\\`*\[\]|<>&~]|_+")
+# Entities where a backslash does not escape in every Markdown (Python-Markdown, which MkDocs uses).
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
+
+
+def md_text(text: str) -> str:
+    """``text`` as Markdown shows it literally, on one line: markup characters escaped.
+    Underscores inside a word are left alone (``lr_0.001_seed_1``): Markdown never reads them
+    as emphasis, and names stay readable in the raw file."""
+    def escape(match: "re.Match[str]") -> str:
+        start, end = match.span()
+        found = match.group()
+        if found[0] == "_" and 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum():
+            return found
+        return _ENTITIES.get(found) or "".join("\\" + c for c in found)
+
+    text = " ".join(text.splitlines())
+    return _MARKUP.sub(escape, text)
+
+
+def md_code(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text.replace(chr(10), ' ')}{pad}{fence}"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool]) -> List[str]:
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+    lines = ["| " + " | ".join(md_text(h) for h in header) + " |",
              "|" + "|".join("---:" if r else "---" for r in right) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in rows]
     return lines
 
 

@@ -26,7 +26,7 @@ TOP = 10
 _TMP = ".rmsweep-report-"  # the launcher's temporary-name prefix, with the writer's pid after it
 T = TypeVar("T")
 _STATUS_ORDER = (Status.SUCCEEDED, Status.SKIPPED, Status.FAILED, Status.INTERRUPTED, Status.RUNNING, Status.UNFINISHED,
-                 Status.UNKNOWN, Status.PENDING)
+                 Status.MISSING, Status.UNKNOWN, Status.PENDING)
 
 
 @dataclass(frozen=True)
@@ -128,11 +128,12 @@ def after_run(sweep_dir: str, top: int = 5, out: Optional[TextIO] = None) -> Opt
 def markdown(report: Report) -> str:
     counts = ", ".join(f"{n} {status}" for status, n in report.status_counts().items())
     mode = "run mode" if report.sweep.mode == "run" else "script mode"
-    lines = [f"# Results of {report.folder.name}", "",
-             f"`{report.folder}` ({mode}): {len(report.runs)} runs, {counts}.",
+    lines = [f"# Results of {tables.md_text(report.folder.name)}", "",
+             f"{tables.md_code(str(report.folder))} ({mode}): {len(report.runs)} runs, {counts}.",
              f"Ranked by **{report.ranking.metric}** ({report.ranking.direction}).", ""]
     if report.sweep.constants:
-        same = ", ".join(f"`{k}` = {tables.param_text(v)}" for k, v in report.sweep.constants.items())
+        same = ", ".join(f"{tables.md_code(k)} = {tables.md_text(tables.param_text(v))}"
+                         for k, v in report.sweep.constants.items())
         lines += [f"Same in every run: {same}.", ""]
     config_keys = [k for k in report.keys if k != res.SEED_KEY]
     lines += ["## Runs, best first", ""]

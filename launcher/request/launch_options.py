@@ -21,6 +21,7 @@ from launcher.robomimic.train_command import TrainCommand, train_command
 from launcher.robomimic.versions import Robomimic
 
 MODES = ("script", "run", "list")
+MAX_RUNS_PER_GPU = 64
 
 
 def _option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -45,7 +46,8 @@ class LaunchConf:
                                      "command line): auto (default: the one launch.python imports, else the newest "
                                      "release, 0.5.0), installed, or a bundled schema: 0.3.0, 0.5.0, master, robocasa, "
                                      "dexmimicgen")
-    extra_args: Any = _option(None, "arguments appended to every training command (\"--debug\" or [a, b])")
+    extra_args: Any = _option(None, "arguments appended to every training command: shell words (\"--debug\") "
+                                    "or a list ([a, b]); run.sh quotes each word")
     wandb_proj_name: Any = _option(None, "written to experiment.logging.wandb_proj_name (default: the sweep "
                                          "file's, else what the robomimic's generator writes: debug (0.3.0, "
                                          "robocasa) or nothing (0.5, master); false: not written)")
@@ -55,7 +57,8 @@ class LaunchConf:
     timeout_min: Optional[float] = _option(None, "run mode: end a run that trains longer than this many minutes "
                                                  "(default none)")
     gpus: Any = _option(None, "run mode: GPU ids to share ([0,1]), auto, or none; one device per run")
-    runs_per_gpu: int = _option(1, "run mode: runs that may share one GPU at once (default 1)")
+    runs_per_gpu: int = _option(1, f"run mode: runs that may share one GPU at once (default 1, at most "
+                                   f"{MAX_RUNS_PER_GPU})")
     # Set by the sweeper for each run-mode job: the run it trains.
     run: Optional[str] = _option(None, "", internal=True)
 
@@ -84,7 +87,6 @@ class LaunchOptions:
     extra_args: Tuple[str, ...]
     # None: the sweep file's, else the robomimic generator's default; False: not written; a name.
     wandb_proj_name: Any
-    extra_text: Optional[str] = None  # launch.extra_args as typed, when a string
     overwrite: bool = False
     rerun: bool = False
     report: bool = True
@@ -96,13 +98,14 @@ class LaunchOptions:
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
         values = {f.name: READERS[f.name](launch.get(f.name, f.default), f.name, cwd) for f in option_fields()}
-        extra = launch.get("extra_args")
-        return LaunchOptions(**values, extra_text=extra if isinstance(extra, str) else None)
+        if values["mode"] == "script" and values["gpus"] is not None:
+            raise SweepError("launch.gpus assigns GPUs to run mode's trainings (launch.mode=run); run.sh trains "
+                             "one run after another on the GPUs it is given: CUDA_VISIBLE_DEVICES=0 bash run.sh")
+        return LaunchOptions(**values)
 
     def train_command(self, cwd: Path, run_mode: bool, robomimic: Optional[Robomimic] = None) -> TrainCommand:
         """The command every run of this sweep trains with, by the robomimic it is checked against."""
-        return train_command(self.train_script, self.python, self.extra_args, self.extra_text, cwd, run_mode,
-                             robomimic)
+        return train_command(self.train_script, self.python, self.extra_args, cwd, run_mode, robomimic)
 
 
 Reader = Callable[[Any, str, Path], Any]
@@ -181,6 +184,9 @@ def _gpus(value: Any, name: str, cwd: Path) -> Any:
         value = [value]
     if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
                                                 for v in value):
+        if not value:
+            raise SweepError(f"launch.{name}=[] names no device; drop launch.{name} (null) to assign no GPUs, "
+                             "or give ids ([0,1]) or auto")
         if len(set(value)) != len(value):
             raise SweepError(f"launch.{name} lists a device twice: {list(value)}")
         return tuple(value)
@@ -188,8 +194,9 @@ def _gpus(value: Any, name: str, cwd: Path) -> Any:
 
 
 def _runs_per_gpu(value: Any, name: str, cwd: Path) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SweepError(f"launch.{name} must be an int >= 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RUNS_PER_GPU:
+        # A run takes its slot by trying each of them: an unbounded count would open that many files per run.
+        raise SweepError(f"launch.{name} must be an int from 1 to {MAX_RUNS_PER_GPU}, got {value!r}")
     return value
 
 

@@ -27,10 +27,12 @@ DUMP_SCRIPT = Path(__file__).with_name("dump_config.py")
 CACHE_FOLDER = "robomimic-sweep"
 DUMP_TIMEOUT_S = 300.0
 
-# Where an interpreter finds robomimic, without importing it (robomimic prints at import).
+# Where an interpreter finds robomimic, without importing it (robomimic prints at import),
+# on a line of its own after a marker that no other program prints.
+_MARK = "robomimic-sweep robomimic package: "
 _FIND = ("import importlib.util as u\n"
          "s = u.find_spec('robomimic')\n"
-         "print(list(s.submodule_search_locations)[0] if s and s.submodule_search_locations else '')\n")
+         f"print({_MARK!r} + (list(s.submodule_search_locations)[0] if s and s.submodule_search_locations else ''))\n")
 
 
 class InterpreterMissing(SweepError):
@@ -61,10 +63,11 @@ def package_folder(python: Optional[str] = None) -> Optional[Path]:
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise InterpreterMissing(f"launch.python={python}: cannot run it: {e}") from None
-    if proc.returncode != 0:
-        raise SweepError(f"launch.python={python}: it exited {proc.returncode}: {_last_line(proc.stderr)}")
-    folder = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    return Path(folder) if folder else None
+    found = [line[len(_MARK):] for line in proc.stdout.splitlines() if line.startswith(_MARK)]
+    if proc.returncode != 0 or not found:
+        raise InterpreterMissing(f"launch.python={python}: it does not run as Python here "
+                                 f"(exit code {proc.returncode}: {_last_line(proc.stderr)})")
+    return Path(found[-1]) if found[-1] and os.path.isdir(found[-1]) else None
 
 
 def _identity_files(folder: Path) -> List[Path]:

@@ -31,18 +31,26 @@ reads both places robomimic 0.3.0 writes them, and train_stub.py writes the same
   rounded to float32.
 
 Reading is one pass over the text; malformed or truncated input (a run still writing,
-or killed mid-block) never raises: you get what could be read.
+or killed mid-block) never raises: you get what could be read. A log can be huge (a
+run that printed gigabytes, or one endless line), so files are streamed: a line is
+read in bounded pieces, of which only its end is kept (a tqdm bar ends with what it
+shows), an error's text is cut at :data:`ERROR_BYTES`, and :func:`log_verdict` judges a
+run from a bounded window of its log. Memory stays flat whatever the log's size.
 """
+import io
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import IO, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from launcher.robomimic import tfevents
 
 SUCCESS_LINE = "finished run successfully!"
 FAILURE_LINE = "run failed with error:"
+LINE_CHARS = 64 * 1024  # of a longer line only its last LINE_CHARS are kept
+ERROR_BYTES = 64 * 1024  # an error's text (message and traceback) is cut here
+CHUNK = 256 * 1024  # how much of a log is held at once while it is searched
 
 Metrics = Dict[str, float]
 
@@ -94,26 +102,46 @@ def _numbers(block: object) -> Metrics:
     return {k: float(v) for k, v in block.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _json_block(lines: List[str], i: int) -> Tuple[Optional[Metrics], int]:
-    """The indent-4 JSON object starting at ``lines[i]``, and the index after it; None if
-    there is none or it is cut off (then the index is where reading may resume)."""
-    if i >= len(lines):
-        return None, i
-    first = _visible(lines[i])
-    if first == "{}":
-        return {}, i + 1
-    if first != "{":
-        return None, i
-    for j in range(i + 1, len(lines)):
-        line = lines[j]
+class _Lines:
+    """Lines (without their ``\\n``) with one step of lookahead: a block's reader may hand back
+    the line that ended it."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._back: List[str] = []
+
+    def next(self) -> Optional[str]:
+        return self._back.pop() if self._back else next(self._lines, None)
+
+    def push(self, line: str) -> None:
+        self._back.append(line)
+
+
+def _json_block(lines: _Lines) -> Optional[Metrics]:
+    """The indent-4 JSON object that starts at the next line; None if there is none or it is
+    cut off (then the line that ended it is handed back, to be read as what it is)."""
+    first = lines.next()
+    if first is None:
+        return None
+    if _visible(first) == "{}":
+        return {}
+    if _visible(first) != "{":
+        lines.push(first)
+        return None
+    body = [first]
+    while True:
+        line = lines.next()
+        if line is None:
+            return None
+        body.append(line)
         if line == "}":
             try:
-                return _numbers(json.loads("\n".join(lines[i:j + 1]))), j + 1
+                return _numbers(json.loads("\n".join(body)))
             except ValueError:
-                return None, j + 1
+                return None
         if not line.startswith(" "):
-            return None, j  # not a json.dumps(indent=4) body: the block was cut off
-    return None, len(lines)
+            lines.push(line)
+            return None  # not a json.dumps(indent=4) body: the block was cut off
 
 
 class _Epochs:
@@ -140,51 +168,101 @@ class _Epochs:
 
 def parse_log(text: str) -> RunLog:
     """Parse the text of a robomimic ``log.txt`` (or a run's captured stdout)."""
-    lines = text.split("\n")
+    return parse_lines(_bounded_lines(io.StringIO(text, newline="\n")))
+
+
+def parse_lines(source: Iterable[str]) -> RunLog:
+    """Parse a log given line by line (without line ends): one pass, nothing held but the metrics
+    (and the text after a failure line, at most :data:`ERROR_BYTES` of it)."""
+    lines = _Lines(source)
     epochs = _Epochs()
-    finished, error = False, None
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        i += 1
+    finished, failed, error = False, False, _ErrorText()
+    while True:
+        raw = lines.next()
+        if raw is None:
+            break
+        if failed:
+            error.add(raw)
         if "Epoch" not in raw and "run" not in raw:
             continue  # most lines (the config dump, checkpoint notes): a substring test, no regex
         line = _visible(raw)
-        # A resumed run (--resume) appends to log.txt: the last attempt's verdict is the run's.
+        # A resumed run (--resume) appends its next attempt to log.txt: the last verdict is the run's.
         if line.endswith(FAILURE_LINE):
-            finished, error = False, "\n".join(lines[i:]).strip()
+            finished, failed, error = False, True, _ErrorText()
             continue
         if line.endswith(SUCCESS_LINE):
-            finished, error = True, None
+            finished, failed = True, False
             continue
-        match = _TRAIN.search(line) or _VALID.search(line)
-        if match:
-            block, i = _json_block(lines, i)
-            if block is not None:
-                target = epochs.train if match.re is _TRAIN else epochs.valid
-                target[epochs.seen(int(match.group(1)))] = block
+        _read_epoch_line(line, lines, epochs)
+    return RunLog(epochs=epochs.freeze(), finished=finished, error=error.text() if failed else None)
+
+
+class _ErrorText:
+    """The lines after a failure line, up to :data:`ERROR_BYTES`."""
+
+    def __init__(self) -> None:
+        self.parts: List[str] = []
+        self.size = 0
+
+    def add(self, line: str) -> None:
+        if self.size < ERROR_BYTES:
+            self.parts.append(line)
+            self.size += len(line) + 1
+
+    def text(self) -> str:
+        return "\n".join(self.parts)[:ERROR_BYTES].strip()
+
+
+def _read_epoch_line(line: str, lines: _Lines, epochs: _Epochs) -> None:
+    """A header line: its block (and for rollouts the env line before it) from ``lines``."""
+    match = _TRAIN.search(line) or _VALID.search(line)
+    if match:
+        block = _json_block(lines)
+        if block is not None:
+            target = epochs.train if match.re is _TRAIN else epochs.valid
+            target[epochs.seen(int(match.group(1)))] = block
+        return
+    match = _ROLLOUT.match(line)
+    if match:
+        env_line = lines.next()
+        env = _ENV.match(_visible(env_line)) if env_line is not None else None
+        if env is None:
+            if env_line is not None:
+                lines.push(env_line)
+            return
+        block = _json_block(lines)
+        if block is not None:
+            epochs.rollout.setdefault(epochs.seen(int(match.group(1))), {})[env.group(1)] = block
+        return
+    match = _MEMORY.match(line)
+    if match:
+        try:
+            epochs.memory[epochs.seen(int(match.group(1)))] = float(match.group(2))
+        except ValueError:
+            pass
+
+
+def _bounded_lines(f: IO[str], limit: int = LINE_CHARS) -> Iterator[str]:
+    """The lines of ``f`` without their ``\\n``; of a line longer than ``limit``, its last
+    ``limit`` characters (the part a terminal shows last, where robomimic's headers are)."""
+    while True:
+        piece = f.readline(limit)
+        if not piece:
+            return
+        if piece.endswith("\n"):
+            yield piece[:-1]
             continue
-        match = _ROLLOUT.match(line)
-        if match and i < len(lines):
-            env = _ENV.match(_visible(lines[i]))
-            if env:
-                block, i = _json_block(lines, i + 1)
-                if block is not None:
-                    epochs.rollout.setdefault(epochs.seen(int(match.group(1))), {})[env.group(1)] = block
-            continue
-        match = _MEMORY.match(line)
-        if match:
-            try:
-                epochs.memory[epochs.seen(int(match.group(1)))] = float(match.group(2))
-            except ValueError:
-                pass
-    return RunLog(epochs=epochs.freeze(), finished=finished, error=error)
+        tail = piece
+        while len(piece) == limit and not piece.endswith("\n"):
+            piece = f.readline(limit)
+            tail = (tail + piece)[-(limit + 1):]
+        yield tail[:-1][-limit:] if tail.endswith("\n") else tail[-limit:]
 
 
 def read_log(path: str) -> RunLog:
-    """:func:`parse_log` on a file; undecodable bytes are replaced, not fatal."""
+    """:func:`parse_log` on a file, streamed; undecodable bytes are replaced, not fatal."""
     with open(path, encoding="utf-8", errors="replace") as f:
-        return parse_log(f.read())
+        return parse_lines(_bounded_lines(f))
 
 
 def failed_last(text: str) -> bool:
@@ -212,6 +290,66 @@ def robomimic_error(text: str) -> Optional[str]:
     if after[0] == "Traceback (most recent call last):":
         return after[-1]
     return after[0]
+
+
+@dataclass(frozen=True)
+class LogVerdict:
+    """How a run ended, as its log tells it, read from a bounded window of the log."""
+
+    exists: bool
+    finished: bool  # ``finished run successfully!`` after any ``run failed with error:``
+    failed: bool  # ``run failed with error:`` after any success line
+    error: Optional[str]  # :func:`robomimic_error` of that failure, None if it names none
+    last_line: str  # the last non-empty line of the output (of a long one, its end)
+
+
+def log_verdict(path: str, start: int = 0, last_chars: int = 300) -> LogVerdict:
+    """Judge the log at ``path`` (its output from byte ``start`` on) without reading it whole:
+    the file is searched a chunk at a time for robomimic's last success and failure lines,
+    then only the failure's text (at most :data:`ERROR_BYTES`) and the log's end are read."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            success, failure = _last_offsets(f, start, (SUCCESS_LINE.encode(), FAILURE_LINE.encode()))
+            error = None
+            if failure > success:
+                f.seek(failure)
+                error = robomimic_error(f.read(len(FAILURE_LINE) + ERROR_BYTES).decode("utf-8", "replace"))
+            f.seek(max(start, size - 2 * LINE_CHARS))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        return LogVerdict(False, False, False, None, "")
+    last = last_line(tail)
+    return LogVerdict(True, success > failure, failure > success, error,
+                      last if len(last) <= last_chars else "..." + last[-last_chars:])
+
+
+def _last_offsets(f: IO[bytes], start: int, needles: Tuple[bytes, ...]) -> Tuple[int, ...]:
+    """Where each of ``needles`` last occurs in ``f`` from ``start`` on (-1: nowhere), a chunk at a time."""
+    found = [-1] * len(needles)
+    overlap = max(len(n) for n in needles) - 1
+    f.seek(start)
+    offset, carry = start, b""
+    while True:
+        chunk = f.read(CHUNK)
+        if not chunk:
+            return tuple(found)
+        window = carry + chunk
+        base = offset - len(carry)
+        for i, needle in enumerate(needles):
+            at = window.rfind(needle)
+            if at >= 0:
+                found[i] = max(found[i], base + at)
+        offset += len(chunk)
+        carry = window[-overlap:]
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a log (tqdm's ``\\r`` redraws count as line ends)."""
+    for line in reversed(text.replace("\r", "\n").splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 # --- TensorBoard ------------------------------------------------------------------

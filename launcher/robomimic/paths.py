@@ -48,9 +48,16 @@ def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
     if path.is_absolute():
         return path
     package = robomimic_package()
-    if package is not None and package.resolve() in Path(train_script).resolve().parents:
+    if package is not None and is_robomimics_own(train_script):
         return Path(os.path.abspath(package.resolve() / path))
     return Path(os.path.abspath(cwd / path))
+
+
+def is_robomimics_own(train_script: str) -> bool:
+    """Whether ``train_script`` is the installed robomimic's (which resolves a relative
+    ``train.output_dir`` against its package folder, wherever it runs)."""
+    package = robomimic_package()
+    return package is not None and package.resolve() in Path(train_script).resolve().parents
 
 
 def timestamp_folders(folder: Path) -> Tuple[str, ...]:

@@ -9,6 +9,8 @@ import functools
 import importlib.util
 import os
 import shlex
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +49,22 @@ def stub_train_script() -> Path:
 
 @dataclass(frozen=True)
 class TrainCommand:
-    """``<python> <train script> --config <json> <extra args>``, for run.sh and run mode."""
+    """``<python> <train script> --config <json> <extra args>``, for run.sh and run mode.
+
+    ``extra_args`` are words: run mode passes them as they are, and ``run.sh`` quotes each
+    one where the shell needs it, so ``bash run.sh`` trains exactly what run mode trains
+    (``--debug`` stays ``--debug``, the line robocasa's ``extra_flags`` writes)."""
 
     python: str
     script: str
     extra_args: Tuple[str, ...] = ()
-    # The extra arguments as the user typed them, appended verbatim to script lines
-    # (as robomimic's generate(extra_flags=...) does); None when given as a list.
-    extra_text: Optional[str] = None
     # Environment variables the training needs, set before the command in run.sh (the stub's robomimic).
     env: Tuple[Tuple[str, str], ...] = ()
+
+    @property
+    def words(self) -> Tuple[str, ...]:
+        """The command without its config: what, besides the config, decides what a run trains."""
+        return (*(f"{name}={value}" for name, value in self.env), self.python, self.script, *self.extra_args)
 
     def argv(self, config_path: Path) -> List[str]:
         return [self.python, self.script, "--config", str(config_path), *self.extra_args]
@@ -72,14 +80,14 @@ class TrainCommand:
 
     @functools.cached_property
     def _line_suffix(self) -> str:
-        if self.extra_text is not None:
-            return f" {self.extra_text}" if self.extra_text else ""
         return "".join(f" {shlex.quote(arg)}" for arg in self.extra_args)
 
 
-def train_command(train_script: str, python: Optional[str], extra_args: Tuple[str, ...],
-                  extra_text: Optional[str], cwd: Path, run_mode: bool,
-                  robomimic: Optional[Robomimic] = None) -> TrainCommand:
+ROBOMIMIC_LINE_SCRIPT = "train.py"  # robomimic's own lines: run from robomimic/scripts
+
+
+def train_command(train_script: str, python: Optional[str], extra_args: Tuple[str, ...], cwd: Path,
+                  run_mode: bool, robomimic: Optional[Robomimic] = None) -> TrainCommand:
     """The command every run trains with.
 
     robomimic's script lines are ``python train.py --config <json>``, and so are ours
@@ -87,22 +95,45 @@ def train_command(train_script: str, python: Optional[str], extra_args: Tuple[st
     robomimic the sweep is checked against (``launch.python``'s, by default this
     Python's), called with that interpreter, so ``run.sh`` works without activating an
     environment; ``stub`` likewise names the shipped ``train_stub.py``, told which
-    robomimic to be (versions.ENV_VAR). Run mode always calls an existing script with
-    a real interpreter.
+    robomimic to be (versions.ENV_VAR). Any other path is made absolute, so ``run.sh``
+    runs from any folder. Run mode always calls an existing script with an interpreter
+    that runs.
     """
-    env: Tuple[Tuple[str, str], ...] = ()
+    if python is not None:
+        python = _absolute_if_path(python, cwd)
+        if run_mode:
+            check_python(python)
     if train_script in (ROBOMIMIC, STUB):
         folder = robomimic.folder if robomimic is not None else None
         script = str(robomimic_train_script(folder) if train_script == ROBOMIMIC else stub_train_script())
-        python = python or sys.executable
-        if train_script == STUB and robomimic is not None:
-            env = ((ENV_VAR, robomimic.selection),)
-    else:
-        script = train_script
-        python = python or (sys.executable if run_mode else "python")
-        if run_mode:
-            path = Path(os.path.abspath(cwd / os.path.expanduser(script)))
-            if not path.is_file():
-                raise SweepError(f"launch.train_script: {path} does not exist")
-            script = str(path)
-    return TrainCommand(python=python, script=script, extra_args=extra_args, extra_text=extra_text, env=env)
+        env = ((ENV_VAR, robomimic.selection),) if train_script == STUB and robomimic is not None else ()
+        return TrainCommand(python=python or sys.executable, script=script, extra_args=extra_args, env=env)
+    python = python or (sys.executable if run_mode else "python")
+    if train_script == ROBOMIMIC_LINE_SCRIPT and not run_mode:
+        return TrainCommand(python=python, script=train_script, extra_args=extra_args)
+    script = os.path.abspath(cwd / os.path.expanduser(train_script))
+    if run_mode and not Path(script).is_file():
+        raise SweepError(f"launch.train_script: {script} does not exist")
+    return TrainCommand(python=python, script=script, extra_args=extra_args)
+
+
+def _absolute_if_path(command: str, cwd: Path) -> str:
+    """A relative path (``venv/bin/python``) from ``cwd``; a command name (``python3``) as it is."""
+    command = os.path.expanduser(command)
+    return os.path.abspath(cwd / command) if os.sep in command else command
+
+
+def check_python(python: str) -> None:
+    """Run mode, before anything is written: ``launch.python`` exists and runs."""
+    found = shutil.which(python)
+    if found is None:
+        what = "does not exist" if not os.path.exists(python) else "is not an executable file"
+        raise SweepError(f"launch.python: {python} {what}")
+    try:
+        probe = subprocess.run([found, "-c", "pass"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise SweepError(f"launch.python: {python} cannot run: {getattr(e, 'strerror', None) or e}") from None
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
+        raise SweepError(f"launch.python: {python} cannot run Python (`{python} -c pass`: {last})")

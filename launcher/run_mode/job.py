@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from launcher.core.errors import SweepError
 from launcher.core.status import Status
 from launcher.robomimic.paths import new_run_folders, output_dir_setting, resolve_output_root, timestamp_folders
 from launcher.run_mode import gpus
@@ -84,14 +85,18 @@ class _Job:
             raise JobError(f"cannot read its config {self.config_path}: {e.strerror}") from None
 
     def _gpu_slot(self) -> Optional[gpus.GpuSlot]:
-        if not self.settings.gpus:
+        if not self.settings.gpus or not self.settings.gpu_slots:
             return None
-        return gpus.take(self.settings.gpus, self.settings.runs_per_gpu, self.should_stop)
+        try:
+            slots = gpus.Slots.at(Path(self.settings.gpu_slots))
+            return slots.take(self.settings.gpus, self.settings.runs_per_gpu, self.should_stop)
+        except SweepError as e:
+            raise JobError(str(e)) from None
 
     def _train(self, text: str, root: Path, slot: Optional[gpus.GpuSlot]) -> Dict[str, Any]:
         before = timestamp_folders(root / self.name)
         env = {**os.environ, **self.settings.env, **(slot.env() if slot else {})}
-        gpu = slot.device if slot else None
+        gpu = slot.manifest_value if slot else None
         argv = [*self.settings.argv_prefix, "--config", str(self.config_path), *self.settings.extra_args]
         timeout = None if self.settings.timeout_min is None else self.settings.timeout_min * 60
         try:
@@ -101,6 +106,10 @@ class _Job:
                     should_stop=self.should_stop, on_start=lambda pid: self._record_running(pid, gpu),
                 )
             result = slurm.explain(result)
+        except Exception as e:  # a fault of ours, not the training's: say so, never "interrupted"
+            self._finish(TrainingResult(Status.FAILED, None, time.time() - self.started,
+                                        f"the job failed: {type(e).__name__}: {e}"), None, gpu)
+            raise
         except BaseException:
             # Stopped by a signal to the sweeper itself (basic launcher): record it, then go on unwinding.
             self._finish(TrainingResult(Status.INTERRUPTED, None, time.time() - self.started,
@@ -111,8 +120,9 @@ class _Job:
         outcome = self._finish(result, output_dir, gpu)
         if result.status == Status.SUCCEEDED:
             # Recorded only now: a failed or interrupted run is never taken as finished.
-            mark_done(done_marker(root, self.name, text),
-                      {**outcome, "config": str(self.config_path), "log": str(self.log_path)})
+            command = self.settings.command_words  # the sweeper's TrainCommand.words, which it checks markers by
+            mark_done(done_marker(root, self.name, text, command),
+                      {**outcome, "config": str(self.config_path), "log": str(self.log_path), "command": command})
         return outcome
 
     def _heartbeat(self) -> None:
@@ -123,13 +133,13 @@ class _Job:
             with contextlib.suppress(OSError):
                 os.utime(self.record_file)
 
-    def _record_running(self, pid: int, gpu: Optional[int]) -> None:
+    def _record_running(self, pid: int, gpu: Any) -> None:
         write_run_record(self.record_file, {
             "status": Status.RUNNING, "host": this_host(), "pid": pid, "pgid": pid, "job_pid": os.getpid(), "gpu": gpu,
             "started": self.started, "heartbeat": time.time(),
         })
 
-    def _finish(self, result: TrainingResult, output_dir: Optional[str], gpu: Optional[int]) -> Dict[str, Any]:
+    def _finish(self, result: TrainingResult, output_dir: Optional[str], gpu: Any) -> Dict[str, Any]:
         outcome = {
             "name": self.name,
             "status": result.status,

@@ -94,6 +94,7 @@ class Launch:
         self.logs = self.sweep_dir / "logs"
         self.manifest = self.sweep_dir / "manifest.jsonl"
         self.gpus = resolve_gpus(options, hydra.launcher_target)
+        self.gpu_slots = gpu_slots.Slots.prepare() if self.gpus else None
         if hydra.max_batch_size is not None and hydra.max_batch_size < 1:
             raise SweepError(f"hydra.sweeper.max_batch_size must be at least 1, got {hydra.max_batch_size}")
         self.batch_size = hydra.max_batch_size or DEFAULT_BATCH
@@ -154,7 +155,7 @@ class Launch:
         encode = manifest_encoder(self.plan, self.options.config_dir, self.logs)
         progress = Progress(runs.rows, launch, save=lambda: write_manifest(self.manifest, runs.rows, encode))
         progress.save(force=True)
-        self._announce(runs.rows, runs.to_launch)
+        self._announce(runs.rows, runs.to_launch, runs.gone)
         return launch, progress
 
     def _settings(self, launch: LaunchDir, command: TrainCommand) -> LaunchSettings:
@@ -166,17 +167,21 @@ class Launch:
             cwd=str(self.cwd),
             argv_prefix=[command.python, command.script],
             extra_args=list(command.extra_args),
+            command_words=list(command.words),
             timeout_min=self.options.timeout_min,
             gpus=None if self.gpus is None else list(self.gpus),
             runs_per_gpu=self.options.runs_per_gpu,
+            gpu_slots=None if self.gpu_slots is None else str(self.gpu_slots.folder),
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
             env={ENV_VAR: self.robomimic.selection},
             robomimic=self.robomimic.record(),
         )
 
-    def _announce(self, rows: List[Row], to_launch: List[Row]) -> None:
+    def _announce(self, rows: List[Row], to_launch: List[Row], gone: int) -> None:
         skipped = len(rows) - len(to_launch)
+        if gone:
+            print(f"Training {gone} run(s) again that finished before: their output folders are gone")
         if skipped:
             print(f"Skipping {skipped} of {len(rows)} runs that already finished "
                   "(launch.rerun=true runs them again)")
@@ -284,6 +289,7 @@ class _Runs:
         self._datasets: Set[Any] = set()
         self._roots: Dict[Any, Path] = {}
         self._finished: Dict[Path, Set[str]] = {}  # per output root: runs with a .sweep_done folder
+        self.gone = 0  # runs that finished before, whose output folders are gone
 
     def visit(self, run: RunFiles) -> None:
         workers = self.plan.value(run.choice, "train.num_data_workers")
@@ -307,13 +313,19 @@ class _Runs:
             self.claims[root].add(run.name)
 
     def _marker(self, root: Path, run: RunFiles) -> Optional[Dict[str, Any]]:
+        """The record of this run finished before, with this command, its output still there."""
         if self.options.rerun:
             return None
         if root not in self._finished:
             self._finished[root] = runs_with_markers(root)
         if run.name not in self._finished[root]:
             return None
-        return read_json(done_marker(root, run.name, run.text))
+        marker = read_json(done_marker(root, run.name, run.text, self.command.words))
+        output_dir = (marker or {}).get("output_dir")
+        if output_dir and not os.path.isdir(output_dir):
+            self.gone += 1  # deleted or moved since: its results are no more, so it trains again
+            return None
+        return marker
 
     def _output_root(self, run: RunFiles) -> Path:
         value = self.plan.value(run.choice, "train.output_dir")
@@ -374,7 +386,7 @@ def stop_trainings(launch: LaunchDir, rows: List[Row], sig: int = signal.SIGTERM
                 pass
 
 
-def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple]:
+def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[Tuple[str, ...]]:
     if options.gpus is None:
         return None
     if "SlurmLauncher" in launcher_target:
@@ -382,11 +394,7 @@ def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[tuple
             "launch.gpus shares this machine's GPUs; on SLURM ask for them per run with "
             "hydra.launcher.gpus_per_node=1 (or hydra/launcher=robomimic_slurm)"
         )
-    devices = gpu_slots.detect_gpus() if options.gpus == "auto" else options.gpus
-    if not devices:
-        raise SweepError("launch.gpus=auto: this machine shows no GPU (nvidia-smi -L lists none); "
-                         "drop launch.gpus to train on the CPU")
-    return tuple(devices)
+    return gpu_slots.devices(options.gpus)
 
 
 def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Path) -> None:
@@ -400,5 +408,6 @@ def print_summary(rows: List[Row], progress: Progress, manifest: Path, logs: Pat
     print(f"{'run':<{width}}  {'status':<11}  {'duration':>8}  reason / log")
     for r in shown:
         duration = "" if r.duration_s is None else format_duration(r.duration_s)
-        detail = r.reason if r.status in (Status.FAILED, Status.INTERRUPTED) else r.log or str(logs / f"{r.name}.log")
+        says_why = r.status in (Status.FAILED, Status.INTERRUPTED) or r.reason and r.status != Status.SKIPPED
+        detail = r.reason if says_why else r.log or str(logs / f"{r.name}.log")
         print(f"{r.name:<{width}}  {r.status:<11}  {duration:>8}  {detail}")

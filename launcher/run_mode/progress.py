@@ -6,6 +6,7 @@ the records of the runs in flight, updates their rows (O(1) per change), rewrite
 and at the end), and shows one progress line: redrawn in place on a terminal,
 printed as a plain line only when the counts change otherwise.
 """
+import logging
 import sys
 import threading
 import time
@@ -103,8 +104,31 @@ class Progress:
         return f"[sweep] {self.summary_counts()} | {format_duration(elapsed)} elapsed, ETA {eta}"
 
 
+class _HydraJobLines(logging.Filter):
+    """Hydra's launchers log ``#3 : launch.run='<run>'`` for every job they start.
+
+    On their own loggers: Hydra's launchers set up the root logger's handlers again at every
+    launch, and a filter on a logger stays. The loggers that log those lines are named, as
+    joblib's launcher makes its own only when it first launches."""
+
+    LAUNCHERS = ("hydra._internal.core_plugins.basic_launcher", "hydra_plugins.hydra_joblib_launcher._core",
+                 "hydra_plugins.hydra_submitit_launcher.submitit_launcher")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).lstrip().startswith("#")
+
+    @classmethod
+    def loggers(cls) -> List[logging.Logger]:
+        names = [n for n in list(logging.root.manager.loggerDict) if n.startswith(("hydra.", "hydra_plugins."))]
+        return [logging.getLogger(name) for name in dict.fromkeys([*cls.LAUNCHERS, *names])]
+
+
 class ProgressMonitor:
-    """Runs :class:`Progress` in a thread for the duration of a ``with`` block."""
+    """Runs :class:`Progress` in a thread for the duration of a ``with`` block.
+
+    Without a terminal (a log file, a batch job), the progress lines are the record of the
+    sweep, and Hydra's line per job would only interleave with them, saying the same: those
+    are left out while the monitor runs."""
 
     def __init__(self, progress: Progress, stream: Optional[TextIO] = None) -> None:
         self.progress = progress
@@ -113,13 +137,19 @@ class ProgressMonitor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sweep-progress", daemon=True)
         self._last_counts = ""
+        self._quiet = _HydraJobLines()
 
     def __enter__(self) -> "ProgressMonitor":
+        if not self.live:
+            for logger in _HydraJobLines.loggers():
+                logger.addFilter(self._quiet)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+        for logger in _HydraJobLines.loggers():
+            logger.removeFilter(self._quiet)
 
     def stop(self) -> None:
         if self._stop.is_set():

@@ -14,8 +14,9 @@ talk to the sweeper only through these files, each written whole (temporary file
 then rename) by one writer. Every launch has its own folder, so nothing an earlier
 launch wrote is ever taken for this one's; a job whose launch folder is gone belongs
 to a sweep that ended, and trains nothing. A finished run is recorded beside its
-training output, ``<train.output_dir>/<run name>/.sweep_done/<hash>.json``, so the
-same run is skipped by any later sweep, in any sweep dir.
+training output, ``<train.output_dir>/<run name>/.sweep_done/<hash>.json`` (the hash of its
+config and training command), so the same run is skipped by any later sweep, in any
+sweep dir, as long as its output folder is there.
 """
 import datetime
 import hashlib
@@ -26,7 +27,7 @@ import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from launcher.core.params import Choice
 from launcher.core.plan import SweepPlan
@@ -47,9 +48,11 @@ class LaunchSettings:
     cwd: str  # the sweep's working directory; training runs there
     argv_prefix: List[str]  # [python, train script]
     extra_args: List[str]
+    command_words: List[str]  # TrainCommand.words: what a finished run's marker is made for
     timeout_min: Optional[float]
-    gpus: Optional[List[int]]
+    gpus: Optional[List[str]]  # each as a run's CUDA_VISIBLE_DEVICES names it
     runs_per_gpu: int
+    gpu_slots: Optional[str]  # the slots folder the sweeper checked
     sweeper_pid: int
     sweeper_host: str
     # Set for every training: which robomimic the sweep was checked against (versions.ENV_VAR);
@@ -144,7 +147,7 @@ class Row:
         self.duration_s: Optional[float] = None
         self.output_dir: Optional[str] = None
         self.reason = ""
-        self.gpu: Optional[int] = None
+        self.gpu: Any = None  # the device index, or its UUID
         # A skipped run points at the finished run's own files, which may differ from this sweep's.
         self.config: Optional[str] = None
         self.log: Optional[str] = None
@@ -189,13 +192,17 @@ def write_manifest(path: Path, rows: Iterable[Row], encode: Callable[[Row], str]
         f.writelines(map(encode, rows))
 
 
-def config_hash(config_text: str) -> str:
-    return hashlib.sha256(config_text.encode()).hexdigest()[:16]
+def run_hash(config_text: str, command: Sequence[str]) -> str:
+    """What a run trains: its config and the command around it (``[python, train script,
+    *extra args]``): a smoke sweep with ``--debug``, another script or another interpreter
+    trains something else, and must not pass for the real run."""
+    identity = json.dumps([config_text, list(command)])
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def done_marker(output_root: Path, name: str, config_text: str) -> Path:
-    """Where a finished run of this exact config is recorded."""
-    return output_root / name / ".sweep_done" / f"{config_hash(config_text)}.json"
+def done_marker(output_root: Path, name: str, config_text: str, command: Sequence[str]) -> Path:
+    """Where a finished run of this exact config, trained by this exact command, is recorded."""
+    return output_root / name / ".sweep_done" / f"{run_hash(config_text, command)}.json"
 
 
 def runs_with_markers(output_root: Path) -> set:

@@ -10,19 +10,20 @@ The training runs in its own process group, so stopping it stops everything it
 started (data-loader workers included), and it dies with the process that started
 it (the kernel's parent-death signal), so a killed sweep leaves no training behind.
 It is stopped when the sweep is asked to stop and when ``launch.timeout_min`` runs
-out.
+out. When it exits by itself, whatever it left running in its process group is ended
+before the run is recorded (and its GPU slot given back), and named in the run's reason.
 """
 import ctypes
 import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from launcher.core.status import Status
-from launcher.robomimic.logs import robomimic_error
+from launcher.robomimic.logs import log_verdict
 
 PROMPT_ANSWER = b"n\n"
 POLL_S = 0.2
@@ -73,6 +74,47 @@ def stop_group(process: subprocess.Popen, grace_s: float = GRACE_S) -> None:
             break
 
 
+def group_members(pgid: int) -> List[Tuple[int, str]]:
+    """(pid, command name) of the live processes of the training's process group (its own
+    session: ``start_new_session``), zombies aside; read from /proc."""
+    members = []
+    try:
+        pids = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return members  # no /proc: ending the group below still reaches them
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
+        except OSError:
+            continue  # gone meanwhile
+        fields = rest.split()
+        if len(fields) > 3 and fields[0] != "Z" and int(fields[2]) == pgid and int(fields[3]) == pgid:
+            members.append((pid, head.partition("(")[2]))
+    return members
+
+
+def end_leftovers(pgid: int) -> str:
+    """End what a training that exited left running in its process group (a data-loader
+    worker, a child it forgot): it would hold the run's GPU slot and write to its log after
+    the run was recorded. SIGTERM, SIGKILL after :data:`GRACE_S`; returns what was ended ("" if nothing)."""
+    left = group_members(pgid)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        deadline = time.monotonic() + (GRACE_S if sig == signal.SIGTERM else 1.0)
+        while group_members(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not group_members(pgid):
+            break
+    if not left:
+        return ""
+    shown = ", ".join(f"{pid} ({name})" for pid, name in left[:5]) + (", ..." if len(left) > 5 else "")
+    return f"ended {len(left)} process(es) it left running: {shown}"
+
+
 def run_training(
     argv: List[str],
     log_path: Path,
@@ -85,13 +127,19 @@ def run_training(
     """``argv`` with output to ``log_path``, until it exits, times out or ``should_stop()``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    header = ("$ " + " ".join(argv) + "\n").encode()
     with open(log_path, "wb") as log:
-        log.write(("$ " + " ".join(argv) + "\n").encode())
+        log.write(header)
         log.flush()
-        process = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent,
-        )
+        try:
+            process = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_die_with_parent,
+            )
+        except OSError as e:  # the interpreter vanished or cannot run since the sweep checked it
+            reason = f"cannot start {argv[0]}: {e.strerror or e}"
+            log.write(f"{reason}\n".encode())
+            return TrainingResult(Status.FAILED, None, time.monotonic() - start, reason)
     try:
         on_start(process.pid)
         _answer_prompt(process)
@@ -103,7 +151,13 @@ def run_training(
     if stopped is not None:
         status = Status.FAILED if stopped.startswith("timed out") else Status.INTERRUPTED
         return TrainingResult(status, process.returncode, duration, stopped)
-    return judge(process.returncode, log_path, duration)
+    ended = end_leftovers(process.pid)
+    result = judge(process.returncode, log_path, duration, output_start=len(header))
+    if not ended:
+        return result
+    with open(log_path, "ab") as log:
+        log.write(f"[robomimic-sweep] the training exited; {ended}\n".encode())
+    return replace(result, reason=f"{result.reason}; {ended}" if result.reason else ended)
 
 
 def _answer_prompt(process: subprocess.Popen) -> None:
@@ -137,32 +191,17 @@ def format_minutes(minutes: float) -> str:
     return f"{minutes:g}"
 
 
-def judge(exit_code: int, log_path: Path, duration: float) -> TrainingResult:
-    """Failed on a non-zero exit or robomimic's exit-0 failure, with the error as the reason."""
+def judge(exit_code: int, log_path: Path, duration: float, output_start: int = 0) -> TrainingResult:
+    """Failed on a non-zero exit or robomimic's exit-0 failure, with the error as the reason;
+    judged from a bounded window of the log (``output_start``: where the training's output begins)."""
+    verdict = log_verdict(str(log_path), output_start)
     if exit_code == 0:
-        error = robomimic_error(_read_text(log_path))
-        if error is None:
+        if verdict.error is None:
             return TrainingResult(Status.SUCCEEDED, 0, duration, "")
-        return TrainingResult(Status.FAILED, 0, duration, error)
+        return TrainingResult(Status.FAILED, 0, duration, verdict.error)
     if exit_code < 0:
         reason = f"killed by {signal.Signals(-exit_code).name}"
     else:
         reason = f"exit code {exit_code}"
-    last = last_line(_read_text(log_path).partition("\n")[2])  # after the "$ command" line
+    last = verdict.last_line
     return TrainingResult(Status.FAILED, exit_code, duration, f"{reason}: {last}" if last else reason)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def last_line(text: str) -> str:
-    """The last non-empty line of a log (tqdm's ``\\r`` redraws count as line ends)."""
-    for line in reversed(text.replace("\r", "\n").splitlines()):
-        if line.strip():
-            return line.strip()
-    return ""
