@@ -1,27 +1,45 @@
 """A stand-in for robomimic's ``scripts/train.py`` that needs neither torch nor robomimic.
 
-    python train_stub.py --config X.json [--algo ALGO] [--name NAME] [--dataset PATH] [--debug]
+    python train_stub.py --config X.json [--algo ALGO] [--name NAME] [--dataset PATH] [--debug] [--resume]
 
 Why: a sweep should be tried end to end (configs, launching, logs, checkpoints, the
-report) in seconds on any machine. So the stub takes robomimic 0.3.0's command line,
-is as strict, and writes what robomimic writes, with synthetic numbers:
+report) in seconds on any machine, against the robomimic that would train it. So the
+stub behaves as one robomimic's train.py: the one named by ``ROBOMIMIC_SWEEP_ROBOMIMIC``
+(run mode sets it to the sweep's ``launch.robomimic``: a bundled name, or
+``installed``), else the robomimic this interpreter imports, else the newest bundled
+release (launcher/robomimic/versions.py). It takes that train.py's command line (0.5,
+master and dexmimicgen's ``--resume``, dexmimicgen's ``--output`` and
+``--auto-remove-exp``, robocasa's ``--eval_only``), is as strict, and writes what it
+writes, with synthetic numbers:
 
-* the JSON is merged into the algorithm's defaults under robomimic's key lock
-  (launcher/robomimic/schemas/): unknown keys fail, values are not
-  type-checked (robomimic does not either), and robomimic's dataset-split asserts
-  apply;
+* the JSON is merged into the algorithm's defaults under robomimic's key lock (that
+  robomimic's recorded schema): unknown keys fail, values are not type-checked
+  (robomimic does not either), plain dicts (``train.action_config``) merge one level
+  deep, and robomimic's dataset-split asserts apply;
+* ``train.data`` is read as that train.py reads it: one path (0.3.0; a list crashes
+  it), a list of datasets ``{path, ...}`` (robocasa; a string crashes it), or either
+  (0.5, master: a string becomes ``[{"path": ...}]`` in config.json; dexmimicgen);
+  each path must exist, and several datasets refuse ``hdf5_cache_mode="all"``;
 * output goes to ``<train.output_dir>/<experiment.name>/<YYYYmmddHHMMSS>/``
   (``config.json``, ``logs/log.txt``, ``logs/tb/``, ``models/``, ``videos/``), after
   robomimic's question whether to delete an existing ``<output_dir>/<name>`` (a
   relative ``train.output_dir`` is taken from the working directory; robomimic takes
   it from its package folder);
 * ``logs/log.txt`` gets robomimic's blocks: ``Train Epoch N`` and an indent-4 JSON
-  block with the metric names of the algorithm being run, ``Validation Epoch N`` when
-  ``experiment.validate``, ``Epoch N Rollouts took ...`` / ``Env: NAME`` blocks when
-  rollouts run, ``Epoch N Memory Usage: X MB``, and ``finished run successfully!``;
+  block with the metric names of the algorithm being run (diffusion policy's and
+  ACT's too), ``Validation Epoch N`` when ``experiment.validate``, ``Epoch N Rollouts
+  took ...`` / ``Env: NAME`` blocks when rollouts run, ``Epoch N Memory Usage: X MB``
+  (robocasa's loop starts at epoch 0, which only logs that), and ``finished run
+  successfully!``;
 * ``logs/tb/`` gets the same scalars under robomimic's TensorBoard tags;
 * ``models/`` gets one small (non-torch) file per checkpoint robomimic would save,
-  under robomimic's name (``model_epoch_N[_best_validation_L][_ENV_success_S].pth``).
+  under robomimic's name (``model_epoch_N[_best_validation_L][_ENV_success_S].pth``);
+  where that train.py does (0.5, master, dexmimicgen), ``last.pth`` and
+  ``last_bak.pth`` beside them every epoch, holding the stub's state (epoch, best
+  values), which ``--resume`` reads back as robomimic does: the same
+  ``<timestamp>`` folder (the newest; 0.5.0 and dexmimicgen require exactly one),
+  ``last.pth`` or else ``last_bak.pth``, the epoch after the saved one, log.txt
+  appended, a second TensorBoard file, robomimic's ``resuming ...`` lines.
 
 The numbers are deterministic functions of the config: the learning rate (best near
 1e-3), the network sizes and the batch size shape the loss curve, every other algo
@@ -42,7 +60,7 @@ import shutil
 import sys
 import time
 import zlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from launcher.robomimic.schema import Schema
 from launcher.robomimic.tfevents import EventWriter
@@ -50,15 +68,23 @@ from launcher.robomimic.tfevents import EventWriter
 Config = Dict[str, Any]
 Metrics = Dict[str, float]
 DEFAULT_ENV = "Lift"
+# The families whose train.py reads train.data as a list of datasets throughout: --dataset
+# and a string become [{"path": ...}] (config.json shows it), one rollout env per dataset.
+LIST_DATASET_FLAG = ("0.5.0", "master")
 
 
 # --- config -------------------------------------------------------------------------
 
-def merge(defaults: Dict[str, Any], update: Dict[str, Any]) -> None:
-    """robomimic's ``Config.update``: sections merge key by key, anything else replaces."""
+def merge(defaults: Dict[str, Any], update: Dict[str, Any], plain_dicts: FrozenSet[str] = frozenset(),
+          prefix: str = "") -> None:
+    """robomimic's ``Config.update``: sections merge key by key, a plain dict
+    (``train.action_config``) by ``dict.update``, anything else replaces."""
     for key, value in update.items():
         if isinstance(defaults.get(key), dict) and isinstance(value, dict):
-            merge(defaults[key], value)
+            if prefix + key in plain_dicts:
+                defaults[key].update(value)
+            else:
+                merge(defaults[key], value, plain_dicts, f"{prefix}{key}.")
         else:
             defaults[key] = value
 
@@ -72,11 +98,11 @@ def check_keys(schema: Schema, ext: Dict[str, Any], source: str, defaults: Any =
         path = f"{prefix}{key}"
         schema.check_key(path, source)
         default = defaults.get(key) if isinstance(defaults, dict) else None
-        if isinstance(default, dict) and isinstance(value, dict):
+        if isinstance(default, dict) and isinstance(value, dict) and path not in schema.plain_dicts:
             check_keys(schema, value, source, default, path + ".")
 
 
-def load_config(args: argparse.Namespace) -> Config:
+def load_config(args: argparse.Namespace, robomimic: Any) -> Config:
     if args.config is not None:
         with open(args.config) as f:
             ext_cfg = json.load(f)
@@ -84,19 +110,24 @@ def load_config(args: argparse.Namespace) -> Config:
         algo = ext_cfg.get("algo_name")
     else:
         ext_cfg, source, algo = {}, "--algo", args.algo
-    schema = Schema.for_algo(algo, source)
+    schema = robomimic.schema(algo, source)
     check_keys(schema, ext_cfg, source)
     config = json.loads(json.dumps(schema.defaults))
-    merge(config, ext_cfg)
+    merge(config, ext_cfg, schema.plain_dicts)
     if args.dataset is not None:
-        config["train"]["data"] = args.dataset
+        # 0.5 and master read --dataset as a one-dataset list; the others as the path.
+        config["train"]["data"] = [{"path": args.dataset}] if robomimic.profile.family in LIST_DATASET_FLAG \
+            else args.dataset
     if args.name is not None:
         config["experiment"]["name"] = args.name
+    if getattr(args, "output", None) is not None:
+        config["train"]["output_dir"] = args.output
     if args.debug:
         config["experiment"].update(epoch_every_n_steps=3, validation_epoch_every_n_steps=3)
         config["experiment"]["rollout"].update(rate=1, n=2, horizon=10)
         config["train"].update(num_epochs=2, output_dir="/tmp/tmp_trained_models")
     return config
+
 
 
 def check_splits(config: Config) -> None:
@@ -112,24 +143,60 @@ def check_splits(config: Config) -> None:
             " - please fill config.train.hdf5_filter_key and config.train.hdf5_validation_filter_key")
 
 
+def dataset_paths(config: Config, profile: Any) -> List[str]:
+    """The dataset files, found as the robomimic's train.py finds them, failing as it fails:
+    0.3.0 expands one path (a list: ``expected str, ... not list``), robocasa iterates a
+    list (a string: ``string indices must be integers``), the others take either; 0.5 and
+    master rewrite a string as ``[{"path": ...}]``, which config.json then shows."""
+    data = config["train"]["data"]
+    if profile.data == "path":
+        paths = [os.path.expanduser(data)]
+    else:
+        if isinstance(data, str) and profile.data == "path_or_list":
+            data = [{"path": data}]
+            if profile.family in LIST_DATASET_FLAG:
+                config["train"]["data"] = data
+        paths = [os.path.expanduser(entry["path"]) for entry in data]
+    for path in paths:
+        if not os.path.exists(path):
+            raise Exception("Dataset at provided path {} not found!".format(path))
+    if len(paths) > 1:
+        # robomimic's MetaDataset: caching "all" of several datasets is not supported (a bare assert).
+        assert config["train"]["hdf5_cache_mode"] != "all"
+    return paths
+
+
 # --- files and folders --------------------------------------------------------------
 
-def exp_dirs(config: Config) -> Dict[str, str]:
-    """robomimic's ``TrainUtils.get_exp_dir``, prompt included."""
+def exp_dirs(config: Config, resume: Optional[str], auto_remove: bool = False) -> Dict[str, str]:
+    """robomimic's ``TrainUtils.get_exp_dir``, prompt included. ``resume`` is the profile's
+    rule when ``--resume`` was given: the newest ``<timestamp>`` folder, or the only one."""
     time_str = time.strftime("%Y%m%d%H%M%S", time.localtime())
     base_output_dir = os.path.join(os.path.expanduser(config["train"]["output_dir"]), config["experiment"]["name"])
-    if os.path.exists(base_output_dir):
-        ans = input(f"WARNING: model directory ({base_output_dir}) already exists! \noverwrite? (y/n)\n")
+    if resume is not None:
+        assert os.path.exists(base_output_dir), \
+            "Resuming training run, but output dir {} does not exist".format(base_output_dir)
+        subdir_lst = os.listdir(base_output_dir)
+        if resume == "only_folder":
+            assert len(subdir_lst) == 1, \
+                "Found more than one subdir {} in output dir {}".format(subdir_lst, base_output_dir)
+        time_str = sorted(subdir_lst)[-1]
+        assert os.path.isdir(os.path.join(base_output_dir, time_str)), \
+            "Found item {} that is not a subdirectory in {}".format(time_str, base_output_dir)
+    elif os.path.exists(base_output_dir):
+        ans = "y" if auto_remove else input(
+            f"WARNING: model directory ({base_output_dir}) already exists! \noverwrite? (y/n)\n")
         if ans == "y":
             print("REMOVING")
             shutil.rmtree(base_output_dir)
     run_dir = os.path.join(base_output_dir, time_str)
     dirs = {name: os.path.join(run_dir, name) for name in ("logs", "models", "videos")}
     dirs["run"] = run_dir
+    resuming = resume is not None
     if config["experiment"]["save"]["enabled"]:
-        os.makedirs(dirs["models"])
-    os.makedirs(dirs["logs"])  # like robomimic, fails if this second's folder exists
-    os.makedirs(dirs["videos"])
+        os.makedirs(dirs["models"], exist_ok=resuming)
+    os.makedirs(dirs["logs"], exist_ok=resuming)  # like robomimic, fails if this second's folder exists
+    os.makedirs(dirs["videos"], exist_ok=resuming)
     return dirs
 
 
@@ -269,14 +336,41 @@ def network_size(algo: Config) -> int:
     return size or 512
 
 
-def learning_rate(algo: Config, net: str, epoch: int) -> float:
-    """The rate robomimic logs during ``epoch``: ``initial`` times ``decay_factor`` for
-    each ``epoch_schedule`` milestone its MultiStepLR has passed (it steps per epoch)."""
-    schedule = algo.get("optim_params", {}).get(net, {}).get("learning_rate")
+def learning_rate(config: Config, net: str, epoch: int) -> float:
+    """The rate robomimic logs during ``epoch``. Schedulers stepped per epoch log the rate
+    of the epoch: multistep (``decay_factor`` per ``epoch_schedule`` milestone passed),
+    linear (to ``decay_factor`` at ``epoch_schedule[0]``). Those stepped per batch
+    (``step_every_batch``: diffusion policy's cosine with warm-up) log the mean over the
+    epoch's batches, as robomimic averages every key of a batch's log."""
+    schedule = config["algo"].get("optim_params", {}).get(net, {}).get("learning_rate")
     if not schedule:
         return 0.0
-    passed = sum(1 for milestone in schedule.get("epoch_schedule") or [] if milestone <= epoch - 1)
-    return schedule["initial"] * schedule.get("decay_factor", 1.0) ** passed
+    initial, decay = schedule["initial"], schedule.get("decay_factor", 1.0)
+    kind = schedule.get("scheduler_type", "multistep")
+    milestones = schedule.get("epoch_schedule") or []
+    if kind == "linear" and milestones:
+        done = min(epoch - 1, milestones[0]) / milestones[0]
+        return initial * (1.0 + (decay - 1.0) * done)
+    if kind == "cosine" or schedule.get("step_every_batch"):
+        steps = config["experiment"]["epoch_every_n_steps"] or 100
+        total = steps * config["train"]["num_epochs"]
+        factors = [batch_factor(schedule, step, total) for step in range((epoch - 1) * steps + 1, epoch * steps + 1)]
+        return initial * sum(factors) / len(factors)
+    if kind == "multistep":
+        return initial * decay ** sum(1 for milestone in milestones if milestone <= epoch - 1)
+    return initial
+
+
+def batch_factor(schedule: Config, step: int, total: int) -> float:
+    """diffusers' cosine schedule with warm-up, after ``step`` batches (robomimic master's
+    LambdaLR): linear up to ``warmup_steps``, then half a cosine (``num_cycles``) down."""
+    warmup = schedule.get("warmup_steps", 0)
+    if step < warmup:
+        return step / max(1, warmup)
+    if schedule.get("scheduler_type") != "cosine":
+        return 1.0
+    progress = (step - warmup) / max(1, total - warmup)
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * schedule.get("num_cycles", 0.5) * 2.0 * progress)))
 
 
 # Metric shapes: "loss" falls with training, "nll" too but below zero, "grad" falls to a
@@ -302,6 +396,11 @@ def metric_spec(config: Config) -> Tuple[List[Tuple[str, str, float]], Dict[str,
     algo_name, algo = config["algo_name"], config["algo"]
     if algo_name == "bc":
         return bc_spec(algo)
+    if algo_name == "diffusion_policy":  # algo/diffusion_policy.py: Loss is the noise-prediction L2 loss
+        return [("Loss", "loss", 0.9), ("Policy_Grad_Norms", "grad", 0.4)], {}, ["policy0"]
+    if algo_name == "act":  # robocasa's algo/act.py: Loss = reconstruction + kl_weight * KL
+        metrics = [("Reconstruction_Loss", "loss", 0.4), ("KL_Loss", "loss", 0.002), ("Policy_Grad_Norms", "grad", 2.0)]
+        return metrics, {"Loss": ["Reconstruction_Loss", "KL_Loss"]}, ["policy0"]
     if algo_name in ("bcq", "td3_bc", "cql"):
         return q_learning_spec(algo_name, algo)
     if algo_name == "iql":
@@ -319,7 +418,24 @@ def bc_spec(algo: Config) -> Tuple[List[Tuple[str, str, float]], Dict[str, List[
         metrics = [("Reconstruction_Loss", "loss", 0.2), ("KL_Loss", "loss", 0.01), (extra, "const", 1.0), grad]
         return metrics, {"Loss": ["Reconstruction_Loss", "KL_Loss"]}, ["policy0"]
     metrics = [("L2_Loss", "loss", 0.2), ("L1_Loss", "loss", 0.1), ("Cosine_Loss", "loss", 0.9), grad]
-    return metrics, {"Loss": ["L2_Loss", "L1_Loss", "Cosine_Loss"]}, ["policy0"]
+    parts = ["L2_Loss", "L1_Loss", "Cosine_Loss"]
+    if "l1_ns_weight" in algo.get("loss", {}):  # the dexmimicgen branch's extra loss
+        metrics.insert(3, ("L1_NS_Loss", "loss", 0.1))
+        parts.append("L1_NS_Loss")
+    return metrics, {"Loss": parts}, ["policy0"]
+
+
+def loss_weights(config: Config) -> Dict[str, float]:
+    """The weights robomimic multiplies each logged loss by in ``Loss``."""
+    algo = config["algo"]
+    if config["algo_name"] == "bc":
+        loss = algo.get("loss", {})
+        names = {"L2_Loss": "l2_weight", "L1_Loss": "l1_weight", "Cosine_Loss": "cos_weight",
+                 "L1_NS_Loss": "l1_ns_weight"}
+        return {key: float(loss[name]) for key, name in names.items() if name in loss}
+    if config["algo_name"] == "act":
+        return {"KL_Loss": float(algo.get("act", {}).get("kl_weight", 1.0))}
+    return {}
 
 
 def q_learning_spec(algo_name: str, algo: Config) -> Tuple[List[Tuple[str, str, float]], Dict[str, List[str]], List[str]]:
@@ -395,19 +511,18 @@ class Trainer:
             log[total] = self._weighted_sum(parts, log)
         for name in self.optimizers:
             net = OPTIMIZER_NETS.get(name, re.sub(r"\d+$", "", name))
-            log[f"Optimizer/{name}_lr"] = learning_rate(self.config["algo"], net, epoch)
+            log[f"Optimizer/{name}_lr"] = learning_rate(self.config, net, epoch)
         return log
 
     def _train_only(self, key: str) -> bool:
         return "Grad_Norms" in key or key.startswith("Critic/CQL_")
 
     def _weighted_sum(self, parts: List[str], log: Metrics) -> float:
-        weights = self.config["algo"].get("loss", {}) if self.config["algo_name"] == "bc" else {}
-        names = {"L2_Loss": "l2_weight", "L1_Loss": "l1_weight", "Cosine_Loss": "cos_weight"}
+        weights = loss_weights(self.config)
         total = 0.0
         for part in parts:
             sign, key = (-1.0, part[1:]) if part.startswith("-") else (1.0, part)
-            total += sign * log.get(key, 0.0) * float(weights.get(names.get(key, ""), 1.0))
+            total += sign * log.get(key, 0.0) * weights.get(key, 1.0)
         return total
 
     def rollout_log(self, epoch: int, env: str) -> Metrics:
@@ -497,10 +612,65 @@ class Saver:
                        "epoch": epoch, "experiment": config["experiment"]["name"]}, f)
         print(f"save checkpoint to {path}")
 
+    def state(self, epoch: int) -> Dict[str, Any]:
+        """robomimic's ``variable_state``: what ``--resume`` restores."""
+        return {"epoch": epoch, "best_valid_loss": self.best_valid, "best_return": self.best_return,
+                "best_success_rate": self.best_success}
 
-def rollout_envs(config: Config) -> List[str]:
-    env = config["experiment"]["env"] or env_name_from_dataset(os.path.expanduser(config["train"]["data"]))
-    return [env] + list(config["experiment"]["additional_envs"] or [])
+    def restore(self, state: Dict[str, Any]) -> int:
+        """Take a saved ``variable_state`` back; the epoch to continue from."""
+        self.best_valid = state["best_valid_loss"]
+        self.best_return.update(state["best_return"] or {})
+        self.best_success.update(state["best_success_rate"] or {})
+        return int(state["epoch"]) + 1
+
+
+class Latest:
+    """``<timestamp folder>/last.pth`` and ``last_bak.pth`` (0.5, master, dexmimicgen): written
+    every epoch, the copy kept in case a run dies while writing the first; what ``--resume`` reads."""
+
+    def __init__(self, run_dir: str) -> None:
+        self.path = os.path.join(run_dir, "last.pth")
+        self.backup = os.path.join(run_dir, "last_bak.pth")
+
+    def save(self, config: Config, state: Dict[str, Any]) -> None:
+        print("\nsaving latest model at {}...\n".format(self.path))
+        with open(self.path, "w") as f:
+            json.dump({"stub": "train_stub.py, not a torch checkpoint", "algo_name": config["algo_name"],
+                       "variable_state": state}, f)
+        print(f"save checkpoint to {self.path}")
+        shutil.copyfile(self.path, self.backup)
+        print("\nsaved backup of latest model at {}\n".format(self.backup))
+
+    def load(self) -> Dict[str, Any]:
+        print("*" * 50)
+        print("resuming from ckpt at {}".format(self.path))
+        try:
+            state = self._read(self.path)
+        except Exception as e:
+            print("got error: {} when loading from {}".format(e, self.path))
+            print("trying backup path {}".format(self.backup))
+            state = self._read(self.backup)
+        print("*" * 50)
+        return state
+
+    @staticmethod
+    def _read(path: str) -> Dict[str, Any]:
+        with open(path) as f:
+            return json.load(f)["variable_state"]
+
+
+def rollout_envs(config: Config, family: str, dataset: str) -> List[str]:
+    """The envs rollouts run in, by the names the log uses: 0.5 and master make one per
+    dataset to evaluate (``eval``), named by its ``key`` or its file's stem; the others
+    ``experiment.env`` or the dataset's env, then ``experiment.additional_envs``."""
+    experiment = config["experiment"]
+    if family in LIST_DATASET_FLAG:
+        datasets = config["train"]["data"][:1] if experiment["env"] is not None else config["train"]["data"]
+        return [entry.get("key") or os.path.splitext(os.path.basename(entry["path"]))[0]
+                for entry in datasets if entry.get("eval", True)]
+    env = experiment["env"] or env_name_from_dataset(dataset)
+    return [env] + list(experiment.get("additional_envs") or [])
 
 
 def use_goals(config: Config) -> bool:
@@ -528,21 +698,31 @@ def run_rollouts(trainer: Trainer, logger: DataLogger, envs: List[str], epoch: i
     return logs
 
 
-def run_epoch(trainer: Trainer, logger: DataLogger, saver: Saver, envs: List[str], epoch: int) -> None:
-    experiment = trainer.config["experiment"]
+def learn(trainer: Trainer, logger: DataLogger, saver: Saver, epoch: int) -> Tuple[str, bool, Optional[str]]:
+    """The epoch's training and validation: the checkpoint's name so far, whether to save, why."""
     started = time.time()
     train_log = timing(trainer.epoch_log(epoch, validate=False), started)
     name = f"model_epoch_{epoch}"
     should_save, reason = saver.recurring(epoch)
     print_block(f"Train Epoch {epoch}", train_log)
     record(logger, "Train", train_log, epoch)
-    if experiment["validate"]:
+    if trainer.config["experiment"]["validate"]:
         valid_log = timing(trainer.epoch_log(epoch, validate=True), time.time())
         record(logger, "Valid", valid_log, epoch)
         print_block(f"Validation Epoch {epoch}", valid_log)
         name, better = saver.on_validation(name, valid_log.get("Loss"))
         if better:
             should_save, reason = True, reason or "valid"
+    return name, should_save, reason
+
+
+def run_epoch(trainer: Trainer, logger: DataLogger, saver: Saver, envs: List[str], epoch: int,
+              latest: Optional[Latest], learns: bool = True) -> None:
+    """One epoch of robomimic's loop; ``learns`` is False for robocasa's epoch 0 and ``--eval_only``."""
+    experiment = trainer.config["experiment"]
+    name, should_save, reason = f"model_epoch_{epoch}", False, None
+    if learns:
+        name, should_save, reason = learn(trainer, logger, saver, epoch)
     rollout = experiment["rollout"]
     due = epoch % rollout["rate"] == 0 or (should_save and reason == "time")
     if rollout["enabled"] and epoch > rollout["warmstart"] and due:
@@ -550,6 +730,8 @@ def run_epoch(trainer: Trainer, logger: DataLogger, saver: Saver, envs: List[str
         should_save = (experiment["save"]["enabled"] and save) or should_save
     if should_save:
         saver.write(name, trainer.config, epoch)
+    if latest is not None:
+        latest.save(trainer.config, saver.state(epoch))
     memory = memory_mb()
     logger.record("System/RAM Usage (MB)", memory, epoch)
     print(f"\nEpoch {epoch} Memory Usage: {memory} MB\n")
@@ -558,36 +740,73 @@ def run_epoch(trainer: Trainer, logger: DataLogger, saver: Saver, envs: List[str
     sys.stdout.flush()
 
 
-def train(config: Config) -> None:
+def train(config: Config, profile: Any, args: argparse.Namespace) -> None:
     print("\n============= New Training Run with Config =============")
     print(json.dumps(config, indent=4))
     print("")
-    dirs = exp_dirs(config)
+    resume = profile.resume if getattr(args, "resume", False) else None
+    dirs = exp_dirs(config, resume, getattr(args, "auto_remove_exp", False))
     if config["experiment"]["logging"]["terminal_output_to_txt"]:
         sys.stdout = sys.stderr = Tee(os.path.join(dirs["logs"], "log.txt"))
-    data = os.path.expanduser(str(config["train"]["data"]))
-    if config["train"]["data"] is None or not os.path.exists(data):
-        raise Exception("Dataset at provided path {} not found!".format(config["train"]["data"]))
+    paths = dataset_paths(config, profile)
     print("\n============= Loaded Environment Metadata =============")
     print("train_stub.py: synthetic training, the dataset is not read")
-    envs = rollout_envs(config) if config["experiment"]["rollout"]["enabled"] else []
+    envs = rollout_envs(config, profile.family, paths[0]) if config["experiment"]["rollout"]["enabled"] else []
     logger = DataLogger(dirs["logs"], config["experiment"]["logging"]["log_tb"])
+    check_splits(config)
+    state = Latest(dirs["run"]).load() if resume else None
     with open(os.path.join(dirs["run"], "config.json"), "w") as f:
         json.dump(config, f, indent=4)
-    check_splits(config)
     trainer, saver = Trainer(config), Saver(config, dirs["models"], envs)
+    start = profile.first_epoch
+    if state is not None:
+        start = saver.restore(state)
+        print("*" * 50)
+        print("resuming training from epoch {}".format(start))
+        print("*" * 50)
+    latest = Latest(dirs["run"]) if profile.last_checkpoint else None
+    eval_only = getattr(args, "eval_only", False)
     try:
-        for epoch in range(1, config["train"]["num_epochs"] + 1):
-            run_epoch(trainer, logger, saver, envs, epoch)
+        for epoch in range(start, config["train"]["num_epochs"] + 1):
+            run_epoch(trainer, logger, saver, envs, epoch, latest, learns=epoch > 0 and not eval_only)
     finally:
         logger.close()
+
+
+def selected_robomimic() -> Any:
+    """The robomimic to behave as: ``$ROBOMIMIC_SWEEP_ROBOMIMIC`` (run mode sets it), else
+    the one this interpreter imports, else the newest bundled release."""
+    from launcher.robomimic.selection import from_environment
+
+    return from_environment()
+
+
+# The options of some robomimics' train.py: (flag, argparse dest).
+OPTIONAL_FLAGS = (("--resume", "resume"), ("--output", "output"), ("--auto-remove-exp", "auto_remove_exp"),
+                  ("--eval_only", "eval_only"))
+
+
+class UsageError(Exception):
+    """An option this robomimic's train.py does not have: argparse's error, exit 2."""
+
+
+def refuse_options(args: argparse.Namespace, train_args: Tuple[str, ...]) -> None:
+    given = [flag for flag, dest in OPTIONAL_FLAGS if getattr(args, dest, None) not in (None, False)]
+    unknown = [flag for flag in given if flag not in train_args]
+    if unknown:
+        raise UsageError(f"unrecognized arguments: {' '.join(unknown)}")
 
 
 def main(args: argparse.Namespace) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     try:
-        config = load_config(args)
-        train(config)
+        robomimic = selected_robomimic()
+        refuse_options(args, robomimic.profile.train_args)
+        config = load_config(args, robomimic)
+        train(config, robomimic.profile, args)
+    except UsageError as e:
+        print(f"usage: train_stub.py [-h] [--config CONFIG] ...\ntrain_stub.py: error: {e}", file=sys.stderr)
+        return 2
     except Exception as e:
         import traceback  # only on failure: it costs 5 ms to import
 
@@ -603,11 +822,20 @@ def main(args: argparse.Namespace) -> int:
         sys.stdout, sys.stderr = stdout, stderr
 
 
-if __name__ == "__main__":
+def parser() -> argparse.ArgumentParser:
+    """robomimic's train.py options, all of them; those the selected robomimic lacks are refused."""
     parser = argparse.ArgumentParser(description="stand-in for robomimic's train.py")
     parser.add_argument("--config", type=str, default=None)
     parser.add_argument("--algo", type=str)
     parser.add_argument("--name", type=str, default=None)
     parser.add_argument("--dataset", type=str, default=None)
     parser.add_argument("--debug", action="store_true")
-    sys.exit(main(parser.parse_args()))
+    parser.add_argument("--resume", action="store_true", help="0.5, master, dexmimicgen: continue the run")
+    parser.add_argument("--output", type=str, default=None, help="dexmimicgen: train.output_dir")
+    parser.add_argument("--auto-remove-exp", action="store_true", help="dexmimicgen: replace an earlier run unasked")
+    parser.add_argument("--eval_only", action="store_true", help="robocasa: no training, only rollouts")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main(parser().parse_args()))

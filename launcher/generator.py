@@ -139,12 +139,14 @@ class ConfigGenerator:
 
     def plan(self, override_base_name: bool = False) -> SweepPlan:
         """The checked sweep: the base JSON read and checked, every key and value too."""
-        from launcher.request.planning import base_and_schema, check_params
+        from launcher.request.planning import base_and_schema, check_dataset_caching, check_params
+        from launcher.robomimic.selection import from_environment
 
         params = self.params()
-        base, schema = base_and_schema(self.base_config_file, what="base_config_file")
+        # Checked against the robomimic this Python imports, or $ROBOMIMIC_SWEEP_ROBOMIMIC's.
+        base, schema = base_and_schema(from_environment(), self.base_config_file, what="base_config_file")
         check_params(schema, params)
-        return SweepPlan(
+        plan = SweepPlan(
             base=base,
             base_name=self._base_name(base, override_base_name),
             params=params,
@@ -152,6 +154,8 @@ class ConfigGenerator:
             wandb_proj_name=self.wandb_proj_name,
             leading_separator=False,  # master's rule: "_" only between non-empty parts
         )
+        check_dataset_caching(plan, schema)
+        return plan
 
     def _base_name(self, base: Dict[str, Any], override_base_name: bool) -> str:
         if override_base_name:

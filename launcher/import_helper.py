@@ -1,4 +1,4 @@
-"""``python -m launcher.import_helper HELPER.py [HELPER ARGS...] --out DIR/sweep/NAME.yaml``
+"""``python -m launcher.import_helper [--out DIR/sweep/NAME.yaml] [--overwrite] HELPER.py [HELPER ARGS...]``
 
 Labs keep their sweeps in ``hyperparam_helper.py``-style scripts around robomimic's
 ``ConfigGenerator``. Rewriting one as a sweep file by hand is where mistakes creep
@@ -11,9 +11,11 @@ sweep as ours always does and records it; nothing else is written. Then the swee
 file that reproduces it goes to ``--out``, and the command that runs it is printed,
 with the base config, folders and ``extra_flags`` the script used.
 
-``--out PATH`` and ``--overwrite`` (replace an existing sweep file) at the end of the
-command line are ours; everything before them is the script's and its arguments.
+``--out PATH`` and ``--overwrite`` (replace an existing sweep file) come before the
+script; everything after the script is its own arguments, as ``python -m cProfile``
+passes them. The older form, with ``--out`` at the end, still works, with a note.
 """
+import argparse
 import contextlib
 import importlib.abc
 import importlib.machinery
@@ -31,6 +33,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from launcher.core.errors import SweepError
 from launcher.core.keys import get_value, set_value
 from launcher.generator import ConfigGenerator, check_extra_flags, sweep_yaml
+from launcher.robomimic.versions import ENV_VAR
 
 HYPERPARAM_UTILS = "robomimic.utils.hyperparam_utils"
 RUN_PY = Path(__file__).resolve().with_name("run.py")
@@ -230,6 +233,9 @@ def run_command(generated: Generated, out: str) -> List[str]:
              f"launch.script_file={hydra_value(generator.script_file)}"]
     if generated.extra_flags:
         args.append(f"launch.extra_args={hydra_value(generated.extra_flags)}")
+    chosen = os.environ.get(ENV_VAR)
+    if chosen:  # the sweep was checked against this robomimic; the app must be too
+        args.append(f"launch.robomimic={hydra_value(chosen)}")
     return args
 
 
@@ -273,8 +279,8 @@ def import_helper(helper: str, helper_args: Sequence[str], out: str, overwrite: 
     sweep_target(out)
     generated = run_helper(helper, helper_args)
     command = " ".join(shlex.quote(arg) for arg in run_command(generated, out))
-    invoked = " ".join(shlex.quote(a) for a in ["python", "-m", "launcher.import_helper", helper, *helper_args,
-                                                   "--out", out])
+    invoked = " ".join(shlex.quote(a) for a in ["python", "-m", "launcher.import_helper", "--out", out, helper,
+                                                   *helper_args])
     info = summary(helper, generated, out, command)
     header = "\n".join([f"Imported with: {invoked}", *info])
     new = sweep_yaml(generated.generator.sweep_file(generated.override_base_name), header)
@@ -291,9 +297,51 @@ def _text_of(path: str) -> Optional[str]:
         return None  # unreadable: other content, as far as we can tell
 
 
-def split_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
-    """(helper, its args, --out, --overwrite): ``--out PATH`` (or ``--out=PATH``) and
-    ``--overwrite`` at the end of the command line are ours, the rest the helper's."""
+USAGE = "python -m launcher.import_helper [--out PATH] [--overwrite] HELPER.py [HELPER ARGS...]"
+DEPRECATED_FORM = ("note: --out and --overwrite after the helper's arguments are deprecated; put them first: "
+                   + USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m launcher.import_helper",
+        description="Run a hyperparam_helper.py-style script as it is and write the sweep file that gives "
+                    "the same configs.")
+    parser.add_argument("--out", metavar="PATH", help="the sweep file to write, DIR/sweep/NAME.yaml, used as "
+                                                      "--config-dir DIR sweep=NAME (default: sweeps/sweep/<the "
+                                                      "helper's name>.yaml)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing sweep file")
+    parser.add_argument("helper", help="the helper script")
+    # Everything after the helper is the helper's, as python -m cProfile passes a script its arguments.
+    parser.add_argument("helper_args", nargs=argparse.REMAINDER, help="the helper's own arguments")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
+    """(helper, its args, --out, --overwrite). Our options go before the helper; the old form, with
+    them at the end of the command line, still works and gets a note on stderr."""
+    args = _parser().parse_args(argv)
+    if args.out is None and _has_trailing_out(args.helper_args):
+        helper, helper_args, out, overwrite = _trailing_options([args.helper, *args.helper_args])
+        print(DEPRECATED_FORM, file=sys.stderr)
+        return helper, helper_args, out, overwrite or args.overwrite
+    out = args.out if args.out is not None else default_out(args.helper)
+    return args.helper, list(args.helper_args), out, args.overwrite
+
+
+def default_out(helper: str) -> str:
+    """``sweeps/sweep/<helper name>.yaml``: ``--config-dir sweeps sweep=<helper name>`` runs it."""
+    return os.path.join("sweeps", "sweep", f"{Path(helper).stem}.yaml")
+
+
+def _has_trailing_out(args: Sequence[str]) -> bool:
+    tail = [a for a in args[-3:] if a != "--overwrite"]
+    return any(a == "--out" or a.startswith("--out=") for a in tail[-2:])
+
+
+def _trailing_options(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
+    """The deprecated form: ``--out PATH`` (or ``--out=PATH``) and ``--overwrite`` at the end of
+    the command line are ours, the rest the helper's."""
     args, out, overwrite = list(argv), None, False
     while args:
         if args[-1] == "--overwrite" and not overwrite:
@@ -308,15 +356,13 @@ def split_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
             break
     if out is None and args and args[-1] == "--out":
         raise SweepError("--out needs a path: --out DIR/sweep/NAME.yaml")
-    if out is None or not args:
-        raise SweepError("usage: python -m launcher.import_helper HELPER.py [HELPER ARGS...] "
-                         "--out DIR/sweep/NAME.yaml [--overwrite]")
+    assert out is not None and args  # _has_trailing_out said so; argparse required the helper
     return args[0], args[1:], out, overwrite
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
-        helper, helper_args, out, overwrite = split_args(sys.argv[1:] if argv is None else argv)
+        helper, helper_args, out, overwrite = parse_args(sys.argv[1:] if argv is None else argv)
         lines = import_helper(helper, helper_args, out, overwrite)
     except SweepError as e:
         print(f"error: {e}", file=sys.stderr)

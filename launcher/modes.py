@@ -17,6 +17,7 @@ from launcher.output.locks import Locks, holder_note
 from launcher.output.staging import NewFolders
 from launcher.request.hydra_config import SweepRequest
 from launcher.request.planning import make_plan
+from launcher.robomimic.versions import Robomimic, checked_against
 
 
 def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
@@ -24,7 +25,7 @@ def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
     options = request.options
     report_excluded(plan)
     if options.mode == "list":
-        list_runs(plan, options)
+        list_runs(plan, options, request.robomimic)
     elif options.mode == "script":
         write_script(plan, request, hydra_jobs.sweep_dir)
         if Path(os.path.abspath(hydra_jobs.sweep_dir)) in (options.config_dir.parent, options.script_file.parent):
@@ -33,8 +34,9 @@ def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
     else:
         from launcher.run_mode.launch import launch_sweep
 
-        return launch_sweep(plan, options, request.cwd, hydra_jobs)
+        return launch_sweep(plan, options, request.cwd, hydra_jobs, request.robomimic)
     return []
+
 
 
 def report_excluded(plan: SweepPlan) -> None:
@@ -44,19 +46,19 @@ def report_excluded(plan: SweepPlan) -> None:
         print(f"Excluded {total - kept} of {total} runs (exclude)")
 
 
-def list_runs(plan: SweepPlan, options: Any) -> None:
+def list_runs(plan: SweepPlan, options: Any, robomimic: Robomimic) -> None:
     """The dry run: every check script mode makes on the sweep, then one line a run
     (index, name, the values of the params that vary), the values every run shares
     once, and the count. Nothing is written."""
     count = prepare_runs(plan, options)
     try:
-        _print_runs(plan, count)
+        _print_runs(plan, count, robomimic)
     except BrokenPipeError:
         # `launch.mode=list | head`: the reader has seen enough; stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _print_runs(plan: SweepPlan, count: int) -> None:
+def _print_runs(plan: SweepPlan, count: int, robomimic: Robomimic) -> None:
     sizes: Dict[Hashable, int] = group_sizes(plan.params)
     varying = [i for i, p in enumerate(plan.params) if sizes[p.group] > 1]
     fixed = [p for p in plan.params if sizes[p.group] == 1]
@@ -66,12 +68,12 @@ def _print_runs(plan: SweepPlan, count: int) -> None:
     for index, (name, choice) in enumerate(plan.runs()):
         values = ", ".join(f"{plan.params[i].key}={show_value(plan.params[i].values[choice[i]])}" for i in varying)
         print(f"{index:>{width}}  {name}  {values}".rstrip())
-    print(f"{count} run{'s' if count != 1 else ''} (launch.mode=list: nothing written)")
+    print(f"{count} run{'s' if count != 1 else ''} (launch.mode=list: nothing written; {checked_against(robomimic)})")
 
 
 def write_script(plan: Any, request: SweepRequest, sweep_dir: Any) -> None:
     options = request.options
-    command = options.train_command(request.cwd, run_mode=False)
+    command = options.train_command(request.cwd, run_mode=False, robomimic=request.robomimic)
     try:
         with NewFolders() as folders, Interrupts() as interrupts, Locks(holder_note(sweep_dir)) as locks:
             count = write_runs(plan, options, command, locks, folders, interrupts)
@@ -79,5 +81,5 @@ def write_script(plan: Any, request: SweepRequest, sweep_dir: Any) -> None:
         print(f"Interrupted: nothing was written to {options.config_dir} or {options.script_file}",
               file=sys.stderr)
         raise SystemExit(stop.exit_code) from None
-    print(f"Wrote {count} robomimic configs to {options.config_dir}")
+    print(f"Wrote {count} robomimic configs to {options.config_dir} ({checked_against(request.robomimic)})")
     print(f"Wrote {options.script_file} ({count} runs): bash {options.script_file}")

@@ -8,6 +8,10 @@ once per run, with ``launch.run=<run name>``.
 Two mistakes happen before Hydra hands control to the sweeper, where Hydra would
 answer with a traceback: a sweep file that is not valid YAML, and Hydra's own
 flags combined (``-m --cfg job``). :func:`check_command_line` answers those first.
+
+conf/ composes the algorithms of one robomimic (``launch.robomimic``, for the
+interpreter ``launch.python``), so :func:`main` reads those two from the command line
+before Hydra composes anything (:func:`select_robomimic`).
 """
 import os
 import sys
@@ -21,7 +25,7 @@ if not __package__:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
     sys.path.insert(0, str(HERE.parent))
 
-from typing import List, Optional  # noqa: E402
+from typing import Any, List, Optional  # noqa: E402
 
 import hydra  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
@@ -35,12 +39,34 @@ CONF = HERE / "conf" if (HERE / "conf" / "config.yaml").is_file() else HERE.pare
 
 def register_app() -> None:
     """What conf/ needs besides its files: the ``launch`` schema and ``--help``'s lines
-    (:mod:`launcher.request.launch_options`), and ``${demo_dataset:}``, the shipped
-    demo dataset's path (``dataset=demo``), wherever the launcher is installed."""
-    from launcher.demo import DATASET
-
+    (:mod:`launcher.request.launch_options`), ``--help``'s line of the algorithms
+    (``${algo_help:}``), and ``${demo_dataset:}``, the shipped demo dataset
+    (``dataset=demo``) wherever the launcher is installed, as the robomimic in use reads it."""
     register_launch_schema()
-    OmegaConf.register_new_resolver("demo_dataset", lambda: str(DATASET), replace=True)
+    OmegaConf.register_new_resolver("algo_help", algo_help, replace=True)
+    OmegaConf.register_new_resolver("demo_dataset", demo_dataset, replace=True)
+
+
+def algo_help() -> str:
+    """``--help``'s lines for ``algo=``: the algorithms of the robomimic conf/ composes."""
+    import textwrap
+
+    from launcher.robomimic.selection import composition
+
+    robomimic = composition()
+    return "\n".join([f"  algo={'|'.join(sorted(robomimic.algorithms()))}",
+                      *textwrap.wrap(f"the defaults of that algorithm in {robomimic.describe()} (default bc; "
+                                     "launch.robomimic=... picks another robomimic)", 100,
+                                     initial_indent=" " * 27, subsequent_indent=" " * 27)])
+
+
+def demo_dataset() -> Any:
+    """The demo dataset as ``train.data``: its path, or a one-dataset list for a robomimic
+    whose train.py reads only lists (robocasa's)."""
+    from launcher.demo import DATASET
+    from launcher.robomimic.selection import composition
+
+    return [{"path": str(DATASET)}] if composition().profile.data == "list" else str(DATASET)
 
 
 register_app()
@@ -114,17 +140,25 @@ def _sweep_overrides(argv: List[str]) -> List[str]:
     return found
 
 
-def _selected_sweep_files(argv: List[str]) -> List[Path]:
+def _config_dirs(argv: List[str]) -> List[Path]:
+    """conf/ and the folders ``--config-dir`` adds."""
     dirs = [CONF]
-    names = []
     for i, arg in enumerate(argv):
         if arg in ("--config-dir", "-cd") and i + 1 < len(argv):
             dirs.append(Path(argv[i + 1]).expanduser())
         elif arg.startswith("--config-dir="):
             dirs.append(Path(arg.split("=", 1)[1]).expanduser())
-        elif arg.lstrip("+").startswith("sweep="):
-            names.append(arg.split("=", 1)[1])
-    return [d / "sweep" / f"{n}.yaml" for d in dirs for n in names if (d / "sweep" / f"{n}.yaml").is_file()]
+    return dirs
+
+
+def _config_files(argv: List[str], group: str, name: str) -> List[Path]:
+    """The files ``group=name`` selects in the config folders."""
+    return [d / group / f"{name}.yaml" for d in _config_dirs(argv) if (d / group / f"{name}.yaml").is_file()]
+
+
+def _selected_sweep_files(argv: List[str]) -> List[Path]:
+    names = [arg.split("=", 1)[1] for arg in argv if arg.lstrip("+").startswith("sweep=")]
+    return [path for name in names for path in _config_files(argv, "sweep", name)]
 
 
 def _yaml_problem(path: Path) -> Optional[str]:
@@ -146,9 +180,43 @@ _MODE_FLAGS = {"-m", "--multirun", "-r", "--run", "-c", "--cfg", "-i", "--info",
                "--hydra-help", "-sc", "--shell-completion", "--version"}
 
 
+def select_robomimic(argv: List[str]) -> Optional[str]:
+    """Compose with the robomimic the command line picks (``launch.robomimic``,
+    ``launch.python``; Hydra's own parser reads them); a message if it cannot be had,
+    or if ``algo=NAME`` is not one of its algorithms."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from launcher.core.errors import SweepError
+    from launcher.request.overrides import plain_value
+    from launcher.robomimic import selection
+
+    chosen = {"launch.robomimic": selection.AUTO, "launch.python": None, "algo": None}
+    parser = OverridesParser.create()
+    for before, arg in zip([""] + argv, argv):
+        if arg.startswith("-") or "=" not in arg or before in _FLAGS_WITH_A_VALUE \
+                or arg.split("=", 1)[0].lstrip("+") not in chosen:
+            continue
+        try:
+            override = parser.parse_override(arg)
+        except Exception:
+            continue  # Hydra reports a malformed override itself
+        if not override.is_sweep_override() and not override.is_delete():
+            chosen[override.key_or_group] = plain_value(override.value())
+    name, python = chosen["launch.robomimic"], chosen["launch.python"]
+    try:
+        robomimic = selection.select(selection.check_choice(name), None if python is None else str(python))
+        algo = chosen["algo"]
+        if algo is not None and not _config_files(argv, "algo", str(algo)):  # a user's own algo/NAME.yaml is Hydra's
+            robomimic.schema(algo, f"algo={algo}")
+    except SweepError as e:
+        return str(e)
+    selection.compose_with(name, None if python is None else str(python), robomimic)
+    return None
+
+
 def main() -> None:
     """The command line of launcher/run.py, ``python -m launcher`` and ``robomimic-sweep``."""
-    message = check_command_line(sys.argv[1:])
+    message = check_command_line(sys.argv[1:]) or select_robomimic(sys.argv[1:])
     if message:
         print(f"Error: {message}", file=sys.stderr)
         sys.exit(2)

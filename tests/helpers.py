@@ -105,13 +105,15 @@ def make_request(
     algo: str = "bc",
     sweep_file: Optional[Dict[str, Any]] = None,
     fixed_lines: Sequence[str] = (),
+    robomimic: Optional[str] = None,
     **launch: Any,
 ):
     """The SweepRequest ``python launcher/run.py`` would build, from plain values.
 
     ``fixed`` are robomimic overrides (key -> value): merged into the composed config
     as Hydra would, or kept as overrides of a ``base_config``. ``cli`` are swept
-    command-line overrides, parsed by Hydra's own parser.
+    command-line overrides, parsed by Hydra's own parser. ``robomimic``: launch.robomimic
+    (default auto: the robomimic this Python imports, 0.3.0 in the tests).
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -119,29 +121,33 @@ def make_request(
     from launcher.request.hydra_config import SweepRequest
     from launcher.request.launch_options import LaunchOptions
     from launcher.request.overrides import fixed_override, param_from_override
-    from launcher.robomimic.schema import Schema
+    from launcher.robomimic.selection import select
 
     parser = OverridesParser.create()
-    robomimic = json.loads(json.dumps(Schema.for_algo(algo, "test").defaults))
+    selected = select(robomimic or "auto", launch.get("python"))
+    composed = selected.defaults(algo)
     lines = [f"{k}={json.dumps(v)}" for k, v in (fixed or {}).items()] + list(fixed_lines)
     fixed_overrides = [fixed_override(parser.parse_override(line)) for line in lines]
     if base_config is None:
         for override in fixed_overrides:
-            set_value(robomimic, override.key, override.value)
+            set_value(composed, override.key, override.value)
     options = {
         "mode": "script", "config_dir": str(cwd / "sd" / "configs"), "script_file": str(cwd / "sd" / "run.sh"),
         "train_script": "train.py", "wandb_proj_name": "debug", **launch,
     }
+    if robomimic is not None:
+        options["robomimic"] = robomimic
     if sweep_file is None and params is not None:
         sweep_file = {"params": params}
     return SweepRequest(
-        robomimic=robomimic,
+        composed=composed,
         base_config=base_config,
         sweep_file=sweep_file,
         cli_params=[param_from_override(parser.parse_override(line)) for line in cli],
         fixed=fixed_overrides,
         options=LaunchOptions.from_mapping(options, cwd),
         cwd=cwd,
+        robomimic=selected,
     )
 
 
@@ -188,7 +194,7 @@ def run_mode_in_process(request, sweep_dir: Path) -> str:
     hydra = HydraJobs(InProcessLauncher(sweep_dir), sweep_dir, None, "", lambda folder: None)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        launch_sweep(make_plan(request), request.options, request.cwd, hydra)
+        launch_sweep(make_plan(request), request.options, request.cwd, hydra, request.robomimic)
     return out.getvalue()
 
 

@@ -94,8 +94,8 @@ def settings_and_record(tmp_path: Path, launch: LaunchDir, status: str, job_pid,
     launch.save_settings(LaunchSettings(
         launch_id=launch.launch_id, sweep_dir=str(tmp_path / "sd"), config_dir=str(req.options.config_dir),
         logs_dir=str(tmp_path / "sd" / "logs"), cwd=str(tmp_path), argv_prefix=command, extra_args=list(extra_args),
-        timeout_min=None, gpus=None, runs_per_gpu=1, gpu_slots=None, sweeper_pid=2 ** 22 + 7, sweeper_host=this_host(),
-        resume="only_folder"))
+        command_words=[*command, *extra_args], timeout_min=None, gpus=None, runs_per_gpu=1, gpu_slots=None,
+        sweeper_pid=2 ** 22 + 7, sweeper_host=this_host(), resume="only_folder"))
     launch.save_runs([RunEntry("test_seed_1", hash=run_hash(config, [*command, *extra_args])),
                       RunEntry("test_seed_2")])
     write_run_record(launch.run_file("test_seed_1"), {
@@ -122,7 +122,7 @@ def test_a_run_an_earlier_launch_still_trains_is_attached_to_not_trained_twice(t
         job.kill()
         job.wait()
     assert "Attaching to 1 run(s) still queued or running from an earlier launch" in out
-    assert "Launching 1 run;" in out
+    assert "Launching 1 run (" in out
     assert [s["name"] for s in starts(marks)] == ["test_seed_2"], "test_seed_1 was not trained again"
     rows = manifest_rows(sd)
     assert [r["status"] for r in rows] == [Status.SUCCEEDED] * 2

@@ -30,7 +30,8 @@ def refuse(tmp_path: Path, *fragments: str, mode: str = "script", **request: Any
     with pytest.raises(SweepError) as err:
         plan = make_plan(req)
         if mode == "run":
-            launch_sweep(plan, req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None))
+            launch_sweep(plan, req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None),
+                         req.robomimic)
         else:
             write_script(plan, req, tmp_path / "sd")
     message = str(err.value)
@@ -55,7 +56,7 @@ CATALOGUE = [
     pytest.param(dict(sweep_file={"params": [], "parms": []}), ["unknown top-level field", "parms"],
                  id="unknown-sweep-file-field"),
     pytest.param(dict(params=[p("train.batch_sizee", "bs", 0, [1, 2])]),
-                 ["sweep.params[0]", "'train.batch_sizee' is not a key of robomimic's bc config",
+                 ["sweep.params[0]", "'train.batch_sizee' is not a key of the installed robomimic 0.3.0's bc config",
                   "did you mean 'train.batch_size'"], id="unknown-key-in-file"),
     pytest.param(dict(cli=["algo.optim_params.policy.learning_rate.intial=1e-3,1e-4"]),
                  ["'algo.optim_params.policy.learning_rate.intial' is not a key",
@@ -142,7 +143,8 @@ def _bc_with(**changes: Any) -> Dict[str, Any]:
         pytest.param(lambda t: _base(t, raw=b'{"algo_name": "bc", "x": "\xff\xfe"}'), ["not UTF-8", "base.json"],
                      id="not-utf8"),
         pytest.param(lambda t: _base(t, config={"algo_name": "bc_transformer", "experiment": {"name": "x"}}),
-                     ["'bc_transformer' is not a robomimic 0.3.0 algorithm", "td3_bc"], id="unknown-algo"),
+                     ["'bc_transformer' is not an algorithm of the installed robomimic 0.3.0", "td3_bc"],
+                     id="unknown-algo"),
         pytest.param(lambda t: _base(t, config={"experiment": {"name": "x"}}), ["has no 'algo_name'"], id="no-algo"),
         pytest.param(lambda t: _base(t, config=_bc_with(train={"hdf5_cache_modes": "all"})),
                      ["'train.hdf5_cache_modes' is not a key", "did you mean 'train.hdf5_cache_mode'"],
@@ -237,7 +239,8 @@ def test_run_mode_options_that_cannot_work_here_are_refused_before_anything_runs
                        fixed={"train.data": str(tmp_path / "data.hdf5"), "train.output_dir": str(tmp_path / "out")},
                        **launch)
     with pytest.raises(SweepError, match=re.escape(fragment)):
-        launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None))
+        launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "", lambda f: None),
+                     req.robomimic)
     assert not (tmp_path / "out").exists() and not (tmp_path / "sd").exists(), "nothing written, nothing trained"
 
 
@@ -246,7 +249,8 @@ def test_max_batch_size_below_one_is_refused(tmp_path):
     req = make_request(tmp_path, mode="run", params=[p("train.seed", "s", 0, [1])],
                        fixed={"train.data": str(tmp_path / "data.hdf5")})
     with pytest.raises(SweepError, match="max_batch_size must be at least 1, got -1"):
-        launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", -1, "", lambda f: None))
+        launch_sweep(make_plan(req), req.options, tmp_path, HydraJobs(None, tmp_path / "sd", -1, "", lambda f: None),
+                     req.robomimic)
 
 
 # -- through launcher/run.py: no traceback, non-zero exit, nothing written ------------------

@@ -229,7 +229,7 @@ def test_an_unsafe_slots_folder_is_refused_up_front_naming_it(tmp_path, slots_di
                            fixed={"train.data": str(tmp_path / "data.hdf5")}, train_script=str(tmp_path / "train.py"))
     with pytest.raises(SweepError) as refused:
         launch_sweep(make_plan(request), request.options, tmp_path, HydraJobs(None, tmp_path / "sd", None, "",
-                                                                              lambda f: None))
+                                                                              lambda f: None), request.robomimic)
     message = str(refused.value)
     assert message.startswith(f"the GPU slots folder {slots_dir} ($ROBOMIMIC_SWEEP_GPU_SLOTS) ") and fragment in message
     assert not (tmp_path / "sd").exists()

@@ -21,7 +21,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
-from launcher.import_helper import HYPERPARAM_UTILS, hydra_value, import_helper, main, run_helper, split_args
+from launcher.import_helper import DEPRECATED_FORM, HYPERPARAM_UTILS, hydra_value, import_helper, main, parse_args, run_helper
 from tests.helpers import REPO
 from tools.generator_oracles import make_base
 
@@ -38,11 +38,11 @@ def bc_rnn_base(folder: Path) -> Path:
     return folder / "base.json"
 
 
-def import_and_run(cwd: Path, helper: Path, helper_args: List[str]) -> subprocess.CompletedProcess:
+def import_and_run(cwd: Path, helper: Path, helper_args: List[str], **env: str) -> subprocess.CompletedProcess:
     """Import the helper's sweep, then run the command the import printed, both from ``cwd``."""
-    imported = subprocess.run([sys.executable, "-m", "launcher.import_helper", str(helper), *helper_args,
-                               "--out", "conf/sweep/imported.yaml"], cwd=cwd, capture_output=True, text=True,
-                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    imported = subprocess.run([sys.executable, "-m", "launcher.import_helper", "--out", "conf/sweep/imported.yaml",
+                               str(helper), *helper_args], cwd=cwd, capture_output=True, text=True,
+                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd), **env})
     assert imported.returncode == 0, imported.stderr
     lines = imported.stdout.splitlines()
     command = shlex.split(lines[lines.index(next(x for x in lines if x.startswith("Run it from"))) + 1])
@@ -75,12 +75,13 @@ def test_guide_style_helper_imports_to_the_configs_robomimic_writes(tmp_path):
 def test_config_gen_style_helper_imports_to_what_robocasas_generator_writes(tmp_path):
     (tmp_path / "base.json").write_text(json.dumps(make_base(json.loads((ORACLE / "calls.json").read_text())
                                                              | {"base": "generator_base_partial.json"}), indent=4))
+    # Its datasets are lists, which robocasa's robomimic reads (installed here: 0.3.0, which cannot).
     imported = import_and_run(tmp_path, HELPERS / "config_gen_helper.py",
                               ["--script", str(tmp_path / "run.sh"), "--name", "test", "--env", "robocasa",
-                               "--mod", "im", "--eval"])
+                               "--mod", "im", "--eval"], ROBOMIMIC_SWEEP_ROBOMIMIC="robocasa")
 
     assert "extra_flags:  '--eval_only'" in imported.stdout
-    assert "launch.extra_args=--eval_only" in imported.stdout
+    assert "launch.extra_args=--eval_only" in imported.stdout and "launch.robomimic=robocasa" in imported.stdout
     theirs = {p.name: p.read_text() for p in (ORACLE / "configs").glob("*.json")}
     ours = {p.name: p.read_text() for p in (tmp_path / "json").glob("*.json")}
     assert ours == theirs and len(ours) == 4
@@ -180,7 +181,7 @@ def test_a_helper_that_os_exits_after_generate_is_imported(tmp_path):
     """In its own process, as users run it: os._exit(0) used to end the import with status 0
     before anything was written."""
     helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], GENERATES_THEN_OS_EXITS)
-    proc = subprocess.run([sys.executable, "-m", "launcher.import_helper", str(helper), "--out", "conf/sweep/s.yaml"],
+    proc = subprocess.run([sys.executable, "-m", "launcher.import_helper", "--out", "conf/sweep/s.yaml", str(helper)],
                           cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert (proc.returncode, proc.stderr) == (0, "")
@@ -190,7 +191,7 @@ def test_a_helper_that_os_exits_after_generate_is_imported(tmp_path):
 def test_ctrl_c_in_a_helper_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], "raise KeyboardInterrupt")
-    assert main([str(helper), "--out", "conf/sweep/s.yaml"]) == 130
+    assert main(["--out", "conf/sweep/s.yaml", str(helper)]) == 130
     assert capsys.readouterr().err == "interrupted; no sweep file was written\n"
     assert not (tmp_path / "conf").exists()
 
@@ -199,7 +200,7 @@ def test_out_naming_a_folder_is_refused_before_the_helper_runs(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     helper = write_helper(tmp_path, IMPORT_STYLES["from-import-class"], "raise SystemExit('the helper ran')")
     (tmp_path / "conf" / "sweep" / "s.yaml").mkdir(parents=True)
-    assert main([str(helper), "--out", "conf/sweep/s.yaml", "--overwrite"]) == 1
+    assert main(["--out", "conf/sweep/s.yaml", "--overwrite", str(helper)]) == 1
     assert capsys.readouterr().err == ("error: --out conf/sweep/s.yaml is a folder; give the sweep file to write, "
                                        "DIR/sweep/NAME.yaml\n")
 
@@ -224,7 +225,7 @@ def test_numpy_values_from_a_helper_become_plain_values(tmp_path, monkeypatch, c
         helper.write_text(helper.read_text() + "g.export_sweep('conf/sweep/s.yaml')\n")
         runpy.run_path(str(helper))
     else:
-        assert main([str(helper), "--out", "conf/sweep/s.yaml"]) == 0, capsys.readouterr().err
+        assert main(["--out", "conf/sweep/s.yaml", str(helper)]) == 0, capsys.readouterr().err
     params = OmegaConf.to_container(OmegaConf.load(tmp_path / "conf" / "sweep" / "s.yaml"))["params"]
     assert [(p["values"], p.get("value_names")) for p in params] == [
         ([0.0001, 0.001], None), ([16, 32], ["s", "l"]), ([1], None)]
@@ -252,22 +253,35 @@ def test_an_existing_sweep_file_is_replaced_only_when_asked(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("argv, expected", [
+    pytest.param(["--out", "d/sweep/n.yaml", "h.py", "--config", "b.json"],
+                 ("h.py", ["--config", "b.json"], "d/sweep/n.yaml", False), id="ours-first"),
+    pytest.param(["--overwrite", "--out=d/sweep/n.yaml", "h.py", "--out", "x", "-v"],
+                 ("h.py", ["--out", "x", "-v"], "d/sweep/n.yaml", True), id="after-the-helper-all-is-the-helpers"),
+    pytest.param(["h.py", "--config", "b.json"], ("h.py", ["--config", "b.json"], "sweeps/sweep/h.yaml", False),
+                 id="default-out-named-after-the-helper"),
+])
+def test_our_options_come_before_the_helper(argv, expected, capsys):
+    assert parse_args(argv) == expected
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv, expected", [
     pytest.param(["h.py", "--config", "b.json", "--out", "d/sweep/n.yaml"], ("h.py", ["--config", "b.json"],
                                                                              "d/sweep/n.yaml", False), id="out-last"),
     pytest.param(["h.py", "--out", "x", "--out=d/sweep/n.yaml", "--overwrite"],
                  ("h.py", ["--out", "x"], "d/sweep/n.yaml", True), id="trailing-options-are-ours"),
 ])
-def test_our_arguments_are_the_last_out_and_overwrite(argv, expected):
-    assert split_args(argv) == expected
+def test_the_old_form_with_our_options_last_still_works_with_a_note(argv, expected, capsys):
+    assert parse_args(argv) == expected
+    assert capsys.readouterr().err.strip() == DEPRECATED_FORM
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    pytest.param(["h.py"], "usage:", id="no-out"),
-    pytest.param(["h.py", "--out"], "--out needs a path", id="out-without-path"),
-])
-def test_bad_import_command_lines_say_how(argv, fragment):
-    with pytest.raises(SweepError, match=fragment):
-        split_args(argv)
+def test_bad_import_command_lines_say_how(capsys):
+    with pytest.raises(SweepError, match="--out needs a path"):
+        parse_args(["h.py", "--out"])
+    with pytest.raises(SystemExit) as exit:
+        parse_args([])
+    assert exit.value.code == 2 and "the following arguments are required: helper" in capsys.readouterr().err
 
 
 def test_out_must_be_where_hydra_finds_a_sweep(tmp_path):

@@ -28,8 +28,8 @@ def run_one(tmp_path: Path, argv_prefix: Sequence[str], extra_args: Sequence[str
     launch.save_settings(LaunchSettings(
         launch_id=launch.launch_id, sweep_dir=str(tmp_path / "sd"), config_dir=str(configs),
         logs_dir=str(tmp_path / "sd" / "logs"), cwd=str(tmp_path), argv_prefix=list(argv_prefix),
-        extra_args=list(extra_args), timeout_min=None, gpus=None, runs_per_gpu=1, gpu_slots=None,
-        sweeper_pid=os.getpid(), sweeper_host=this_host(), **settings,
+        extra_args=list(extra_args), command_words=[*argv_prefix, *extra_args], timeout_min=None, gpus=None,
+        runs_per_gpu=1, gpu_slots=None, sweeper_pid=os.getpid(), sweeper_host=this_host(), **settings,
     ))
     launch.save_runs([RunEntry(NAME)])
     assert run_worker(0, launch.jobs / "0") == {"worker": 0, "runs": 1}
@@ -124,7 +124,8 @@ def slurm_job(tmp_path: Path, received: int, **settings: Any):
     launch = LaunchDir.create(tmp_path / "sd")
     job = _Job(RunEntry(NAME), 0, launch, LaunchSettings(
         launch_id=launch.launch_id, sweep_dir=str(tmp_path / "sd"), config_dir=str(tmp_path), logs_dir=str(tmp_path),
-        cwd=str(tmp_path), argv_prefix=[sys.executable, "train.py"], extra_args=[], timeout_min=None, gpus=None,
+        cwd=str(tmp_path), argv_prefix=[sys.executable, "train.py"], extra_args=[],
+        command_words=[sys.executable, "train.py"], timeout_min=None, gpus=None,
         runs_per_gpu=1, gpu_slots=None, sweeper_pid=1, sweeper_host=this_host(), kind="slurm", **settings))
     job.signals.received = received
     return job

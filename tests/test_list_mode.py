@@ -9,7 +9,11 @@ import pytest
 
 from launcher import modes
 from launcher.core.errors import SweepError
+from launcher.robomimic.selection import select
 from tests.helpers import RUN_PY, make_request
+
+# The installed robomimic (0.3.0 in the tests), as every mode names it.
+CHECKED = f"checked against robomimic 0.3.0 installed at {select('auto').folder}"
 
 SWEEP = {
     "params": [
@@ -39,7 +43,7 @@ def test_list_prints_each_run_its_values_and_the_count_and_writes_nothing(tmp_pa
         "algo.gmm.enabled=false, algo.actor_layer_dims=[]",
         "2  test_plr_0.0001_gmm_t_mlp_64_64  algo.optim_params.policy.learning_rate.initial=0.0001, "
         "algo.gmm.enabled=true, algo.actor_layer_dims=[64, 64]",
-        "3 runs (launch.mode=list: nothing written)",
+        f"3 runs (launch.mode=list: nothing written; {CHECKED})",
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -52,7 +56,7 @@ def test_script_mode_says_how_many_runs_exclude_dropped(tmp_path, capsys):
 
 def test_without_exclude_nothing_is_said_about_it(tmp_path, capsys):
     out = run_mode(tmp_path, capsys, "list", {"params": SWEEP["params"]})
-    assert "Excluded" not in out and out.splitlines()[-1] == "4 runs (launch.mode=list: nothing written)"
+    assert "Excluded" not in out and out.splitlines()[-1] == f"4 runs (launch.mode=list: nothing written; {CHECKED})"
 
 
 @pytest.mark.parametrize("params, fragment", [
@@ -75,7 +79,7 @@ def test_list_from_the_command_line_creates_no_folder(tmp_path):
     lines = proc.stdout.splitlines()
     assert lines[0] == "every run: algo.rnn.enabled=true, train.seq_length=10, algo.rnn.horizon=10"
     assert lines[1].startswith(" 0  test_seed_1_plr_0.001_gmm_t_rnnd_400_mlp_1024  train.seed=1, ")
-    assert lines[-1] == "16 runs (launch.mode=list: nothing written)"
+    assert lines[-1] == f"16 runs (launch.mode=list: nothing written; {CHECKED})"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -143,6 +143,57 @@ def test_a_killed_attempt_followed_by_a_rerun_in_the_same_file():
     assert run.epochs == (EPOCH_1, EPOCH_2) and run.finished
 
 
+# Real robomimic master: bc trained 2 epochs, then --resume with num_epochs 3: log.txt is
+# appended (the second attempt's start, the model summary and macro warnings cut out here).
+REAL_MASTER_RESUMED = (
+    "saved backup of latest model at /runs/master/bc_cpu/20261203133036/last_bak.pth\n\n\n"
+    "Epoch 2 Memory Usage: 439 MB\n\n"
+    "finished run successfully!\n\n"
+    "============= Initialized Observation Utils with Obs Spec =============\n\n"
+    "**************************************************\n"
+    "resuming from ckpt at /runs/master/bc_cpu/20261203133036/last.pth\n"
+    "**************************************************\n\n"
+    "**************************************************\n"
+    "resuming training from epoch 3\n"
+    "**************************************************\n"
+    "  0%|          | 0/5 [00:00<?, ?it/s]100%|##########| 5/5 [00:00<00:00, 36.16it/s]"
+    "100%|##########| 5/5 [00:00<00:00, 36.08it/s]\n"
+    "Train Epoch 3\n"
+    "{\n"
+    '    "Cosine_Loss": 0.9389090657234191,\n'
+    '    "L1_Loss": 0.0957176923751831,\n'
+    '    "L2_Loss": 0.1927410989999771,\n'
+    '    "Loss": 0.1927410989999771,\n'
+    '    "Optimizer/policy0_lr": 0.0001,\n'
+    '    "Policy_Grad_Norms": 0.13989879168511835,\n'
+    '    "Time_Data_Loading": 8.437236150105794e-05,\n'
+    '    "Time_Epoch": 0.0023271322250366213,\n'
+    '    "Time_Log_Info": 2.2570292154947917e-06,\n'
+    '    "Time_Process_Batch": 1.2393792470296224e-05,\n'
+    '    "Time_Train_Batch": 0.002204414208730062\n'
+    "}\n\n"
+    "saving latest model at /runs/master/bc_cpu/20261203133036/last.pth...\n\n"
+    "save checkpoint to /runs/master/bc_cpu/20261203133036/last.pth\n\n"
+    "saved backup of latest model at /runs/master/bc_cpu/20261203133036/last_bak.pth\n\n\n"
+    "Epoch 3 Memory Usage: 452 MB\n\n"
+    "finished run successfully!\n"
+)
+
+
+def test_a_resumed_run_appends_its_epochs_and_its_verdict():
+    run = parse_log(REAL_MASTER_RESUMED)
+    assert [e.epoch for e in run.epochs] == [2, 3] and run.finished and not run.failed
+    assert run.epochs[1].train["Loss"] == 0.1927410989999771 and run.epochs[1].memory_mb == 452
+
+
+def test_the_last_attempts_verdict_is_the_runs():
+    failed_first = REAL_CRASH + REAL_MASTER_RESUMED
+    assert parse_log(failed_first).finished and robomimic_error(failed_first) is None
+    failed_last = REAL_MASTER_RESUMED + REAL_CRASH
+    run = parse_log(failed_last)
+    assert run.failed and not run.finished and robomimic_error(failed_last).startswith("cannot reshape tensor")
+
+
 @pytest.mark.parametrize("step", [1, 7, 13], ids=lambda s: f"every {s} chars")
 def test_no_prefix_of_a_log_raises(step):
     previous = 0

@@ -116,7 +116,7 @@ def test_failed_runs_say_why_do_not_stop_the_others_and_run_again_on_resume(tmp_
     assert recorded == {"test_seed_1"}, "a failed run is never recorded as finished"
 
     proc = run_app_failing(args(tmp_path, "sd2", *extra, seeds="1,2,3"))
-    assert "Skipping 1 of 3 runs" in proc.stdout and "Launching 2 runs;" in proc.stdout
+    assert "Skipping 1 of 3 runs" in proc.stdout and "Launching 2 runs (checked against" in proc.stdout
     assert list(manifest(tmp_path, "sd2")["status"]) == ["skipped", "failed", "failed"]
 
 

@@ -31,8 +31,10 @@ def script_lines(tmp_path: Path, **launch) -> list:
                      id="robomimic-with-its-interpreter"),
         pytest.param({"train_script": "robomimic", "python": "/opt/env/bin/python"},
                      "/opt/env/bin/python {robomimic} --config {config}", id="robomimic-with-launch.python"),
-        pytest.param({"train_script": "stub"}, f"{sys.executable} {REPO / 'train_stub.py'} --config {{config}}",
-                     id="the-shipped-stub-with-its-interpreter"),
+        pytest.param({"train_script": "stub"},
+                     f"ROBOMIMIC_SWEEP_ROBOMIMIC=installed {sys.executable} {REPO / 'train_stub.py'} "
+                     "--config {config}",
+                     id="the-shipped-stub-with-its-interpreter-as-the-robomimic-checked-against"),
         pytest.param({"extra_args": ["--debug", "a b"]}, "python train.py --config {config} --debug 'a b'",
                      id="extra-args-list"),
         pytest.param({"extra_args": "--debug"}, "python train.py --config {config} --debug",

@@ -476,14 +476,14 @@ def _report_sweep(folder: Path, runs: int) -> Path:
 
     sys.path.insert(0, str(REPO))
     import train_stub
-    from launcher.robomimic.schema import Schema
+    from launcher.robomimic.versions import bundled
 
     dataset = folder / "demo.hdf5"
     folder.mkdir(parents=True)
     dataset.write_bytes(b"bench")
     distinct = []
     for i in range(REPORT_DISTINCT):
-        config = json.loads(json.dumps(Schema.for_algo("bc", "bench").defaults))
+        config = bundled("0.3.0").defaults("bc")
         config["experiment"].update(name=f"distinct_{i}", validate=True)
         config["experiment"]["rollout"].update(enabled=True, rate=5)
         config["algo"]["optim_params"]["policy"]["learning_rate"]["initial"] = 10 ** -(2 + i % 5 / 2)

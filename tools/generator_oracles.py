@@ -2,6 +2,18 @@
 
     python -m tools.generator_oracles --robomimic-git DIR    (DIR: a git checkout of robomimic, bare or not)
 
+Two kinds of cases. ``tests/data/generator_cases.json`` is written by hand: every option
+of the generators. ``tests/data/generator_version_cases.json`` is written by this tool:
+each bundled robomimic's own configs (every algorithm's defaults, from its recorded
+schema, and each of its templates that is not just those defaults) swept over
+``train.seed`` [1, 2], for the generator that robomimic's configs are made with
+(its profile's: master's, robocasa's for the robocasa branch). Templates are read from
+each ref of the checkout (``robomimic/exps/templates``, ``robomimic/config/default_templates``)
+and loaded there as its train.py loads them (``config_factory(algo).update(json)``
+under key lock) in a subprocess that sees only that tree and six; whether robomimic
+itself could load each one is recorded in ``tests/data/robomimic_templates/index.json``,
+beside the templates that differ from the defaults.
+
 robomimic 0.3.0 (pip) is checked live by the tests. Two later generators exist only
 on GitHub: ``master`` (``base_exp_name``, optional ``wandb_proj_name``, ``hidename``,
 ``prepend``, ``override_base_name``) and the ``robocasa`` branch (``values_and_names``,
@@ -65,6 +77,9 @@ from typing import Any, Dict, List, Optional
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "tests" / "data"
 CASES_FILE = DATA_DIR / "generator_cases.json"
+VERSION_CASES_FILE = DATA_DIR / "generator_version_cases.json"
+TEMPLATES_DIR = DATA_DIR / "robomimic_templates"
+TEMPLATE_FOLDERS = ("robomimic/exps/templates", "robomimic/config/default_templates")
 OUT_DIR = DATA_DIR / "generators"
 BASE_BC_FILE = DATA_DIR / "generator_base_bc.json"
 SOURCE_PATH = "robomimic/utils/hyperparam_utils.py"
@@ -105,9 +120,18 @@ def dotted_parent(config: Dict[str, Any], dotted: str):
 
 
 def make_base(case: Dict[str, Any]) -> Dict[str, Any]:
+    """The case's base config: a file in tests/data, a bundled robomimic's defaults of an
+    algorithm (``{"robomimic": NAME, "algo": ALGO}``), a recorded template
+    (``{"template": "NAME/FILE"}``), or the config itself."""
     base = case["base"]
     if isinstance(base, str):
         config = json.loads((DATA_DIR / base).read_text())
+    elif "robomimic" in base and "algo" in base:
+        from launcher.robomimic.versions import bundled
+
+        config = bundled(base["robomimic"]).defaults(base["algo"])
+    elif "template" in base:
+        config = json.loads((TEMPLATES_DIR / base["template"]).read_text())
     else:
         config = copy.deepcopy(base)
     for dotted, value in case.get("base_set", {}).items():
@@ -251,6 +275,88 @@ def left_in_dir(run_dir: str) -> List[str]:
     return sorted(found)
 
 
+# Loads each template given on the command line as robomimic's train.py does; prints the results.
+_LOAD_TEMPLATES = """
+import json, sys
+from robomimic.config import config_factory
+results = {}
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            ext_cfg = json.load(f)
+        config = config_factory(ext_cfg["algo_name"])
+        with config.values_unlocked():
+            config.update(ext_cfg)
+        results[path] = None
+    except Exception as e:
+        results[path] = "{}: {}".format(type(e).__name__, e)
+print(json.dumps(results))
+"""
+
+
+def record_templates(git_dir: str) -> Dict[str, Any]:
+    """Each bundled robomimic's templates: whether robomimic itself loads each, and the
+    ones that are not just an algorithm's defaults, into tests/data/robomimic_templates/."""
+    from launcher.robomimic.versions import bundled
+    from tools.refresh_conf import REFS, extract_tree, isolated_env
+
+    if TEMPLATES_DIR.exists():
+        shutil.rmtree(TEMPLATES_DIR)
+    index: Dict[str, Any] = {}
+    for ref, name in REFS:
+        with tempfile.TemporaryDirectory(prefix="templates_") as tree:
+            commit = extract_tree(git_dir, ref, Path(tree))
+            paths = sorted(str(p) for folder in TEMPLATE_FOLDERS for p in (Path(tree) / folder).glob("*.json"))
+            proc = subprocess.run([sys.executable, "-S", "-c", _LOAD_TEMPLATES, *paths], capture_output=True,
+                                  text=True, env=isolated_env(Path(tree)), check=True)
+            errors = json.loads(proc.stdout.strip().splitlines()[-1])
+            entries = {}
+            for path in paths:
+                relative = os.path.relpath(path, os.path.join(tree, "robomimic"))
+                config = json.loads(Path(path).read_text())
+                algo = config.get("algo_name")
+                equal = algo in bundled(name).algorithms() and config == bundled(name).defaults(algo)
+                entry = {"algo_name": algo, "error": errors[path], "equals_defaults": equal}
+                if not entry["equals_defaults"]:
+                    entry["file"] = f"{name}/{relative.replace('/', '__')}"
+                    target = TEMPLATES_DIR / entry["file"]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, target)
+                entries[relative] = entry
+            index[name] = {"ref": ref, "commit": commit, "templates": entries}
+    (TEMPLATES_DIR / "index.json").write_text(json.dumps(index, indent=1) + "\n")
+    return index
+
+
+def version_cases(index: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Each bundled robomimic's own configs (but 0.3.0's: the tests run its generator live),
+    swept over train.seed, for its profile's generator."""
+    from launcher.robomimic.versions import BUNDLED, bundled
+
+    cases = []
+    for name in BUNDLED:
+        robomimic = bundled(name)
+        if robomimic.generator.name == "0.3.0":
+            continue
+        bases = [(f"{algo} defaults", {"robomimic": name, "algo": algo}) for algo in robomimic.algorithms()]
+        bases += [(f"template {path}", {"template": entry["file"]})
+                  for path, entry in index[name]["templates"].items()
+                  if entry["error"] is None and not entry["equals_defaults"]]
+        for what, base in bases:
+            cases.append({
+                "id": f"{name}-" + what.replace(" defaults", "").replace("template ", "").replace("/", "__"),
+                "generators": [robomimic.generator.name],
+                "robomimic": name,
+                "covers": f"robomimic {name}'s {what}, swept over train.seed=1,2 with the generator's defaults",
+                "base": base,
+                "init": {"base_config_file": "base.json", "script_file": "<dir>/run.sh",
+                         "generated_config_dir": "<dir>/configs"},
+                "add_param": [{"key": "train.seed", "name": "seed", "group": 0, "values": [1, 2]}],
+                "generate": {},
+            })
+    return cases
+
+
 def write_base_bc() -> None:
     from robomimic.config import config_factory
 
@@ -272,7 +378,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     import robomimic
 
     robomimic_dir = robomimic.__path__[0]
-    cases = json.loads(Path(args.cases).read_text())
+    index = record_templates(args.robomimic_git)
+    VERSION_CASES_FILE.write_text(json.dumps(version_cases(index), indent=1) + "\n")
+    cases = json.loads(Path(args.cases).read_text()) + json.loads(VERSION_CASES_FILE.read_text())
     ids = [case["id"] for case in cases]
     if len(ids) != len(set(ids)):
         raise SystemExit("duplicate case ids")

@@ -1,161 +1,115 @@
-"""Regenerate ``conf/algo``, ``conf/robomimic`` and the schema from an installed robomimic.
+"""Record robomimic's schemas into ``launcher/robomimic/schemas/<name>.json`` (a dev tool).
 
-    python -m tools.refresh_conf [--conf-dir conf]
+    python -m tools.refresh_conf                                   # the robomimic installed in this Python
+    python -m tools.refresh_conf --robomimic-git DIR               # every bundled robomimic, from a checkout
+    python -m tools.refresh_conf --robomimic-git DIR v0.5.0=0.5.0 master
 
-robomimic's defaults come from ``config_factory(algo).dump()``. Sections every
-algorithm shares go in ``conf/robomimic/<section>.yaml`` once, with bc's values;
-each ``conf/algo/<algo>.yaml`` holds its ``algo`` section and the values where it
-differs. An algorithm whose section has another shape than bc's (hbc and iris
-nest ``observation`` per sub-policy) writes that section whole, because a merge
-can add keys but never remove or reorder them. ``conf/robomimic/layout.yaml``
-fixes the top-level key order. tests/test_conf.py holds the result against
-robomimic, key order included.
+Each schema is what robomimic's own ``config_factory`` says about every registered
+algorithm (defaults in key order, open sub-configs, plain dicts), printed by
+``launcher/robomimic/dump_config.py``, plus the robomimic's profile (its family, from
+distinctive keys, and what its ``scripts/train.py`` takes) and where it was recorded
+from. ``launcher/robomimic/schema_file.py`` stores it compactly (bc's shared sections
+once, each algorithm's own section and differences); the file round-trips exactly.
 
-``launcher/robomimic/schemas/0.3.0.json`` keeps each algorithm's defaults with the
-sub-configs robomimic leaves open to new keys, for validation.
+From a git directory (bare is fine), each ``REF[=NAME]`` (default: the refs below) is
+extracted into a temporary folder (``git archive REF robomimic/``) and its config code
+is imported there in a subprocess that sees only that tree and ``six`` (``python -S``,
+``PYTHONPATH=<tree>:<six>``), so nothing installed leaks in. Without ``--robomimic-git``,
+the robomimic this Python imports is recorded under the name of its family
+(``--name`` to choose). conf/ has nothing to regenerate: it serves each algorithm
+from these files (hydra_plugins/robomimic_sweeper/robomimic_source.py).
 """
 import argparse
-import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from omegaconf import OmegaConf
+from launcher.robomimic import schema_file
+from launcher.robomimic.installed import make_document, run_dump
+from launcher.robomimic.versions import SCHEMAS, family_of
 
-from launcher.robomimic.schema import SCHEMA_FILE
-
-ALGORITHMS = ("bc", "bcq", "cql", "gl", "hbc", "iql", "iris", "td3_bc")
-REFERENCE = "bc"
-GLOBAL_HEADER = "# @package _global_\n"
-
-
-def robomimic_defaults(algo: str) -> Dict[str, Any]:
-    from robomimic.config import config_factory
-
-    return json.loads(config_factory(algo).dump())
+# The bundled robomimics and the refs they are recorded from (issue 16).
+REFS: Tuple[Tuple[str, str], ...] = (
+    ("v0.3.0", "0.3.0"), ("v0.5.0", "0.5.0"), ("master", "master"), ("robocasa", "robocasa"),
+    ("dexmimicgen", "dexmimicgen"),
+)
 
 
-def robomimic_open_paths(algo: str) -> List[str]:
-    """The sub-configs that take new keys in robomimic's train.py.
-
-    Those marked ``do_not_lock_keys`` and, because ``lock_keys`` does not recurse
-    past them, everything inside them.
-    """
-    from robomimic.config import config_factory
-    from robomimic.config.config import Config
-
-    found: List[str] = []
-
-    def walk(config: Config, prefix: str) -> None:
-        for key, value in config.items():
-            if isinstance(value, Config):
-                if not value.is_key_locked:
-                    found.append(prefix + key)
-                walk(value, prefix + key + ".")
-
-    walk(config_factory(algo), "")
-    return found
+def git(git_dir: str, *args: str) -> bytes:
+    return subprocess.run(["git", "--git-dir", git_dir, *args], check=True, capture_output=True).stdout
 
 
-def same_shape(a: Any, b: Any) -> bool:
-    """Whether merging ``b`` onto ``a`` keeps ``b``'s keys and their order."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same_shape(a[k], b[k]) for k in a)
-    return not isinstance(a, dict) and not isinstance(b, dict)
+def six_folder() -> str:
+    import six
+
+    return os.path.dirname(six.__file__)
 
 
-def differences(reference: Any, value: Any) -> Optional[Any]:
-    """The part of ``value`` that differs from ``reference`` (same shape), or None."""
-    if isinstance(value, dict):
-        diff = {}
-        for key, sub in value.items():
-            d = differences(reference[key], sub)
-            if d is not None:
-                diff[key] = d
-        return diff or None
-    if value != reference or type(value) is not type(reference):
-        return _Changed(value)
-    return None
+def extract_tree(git_dir: str, ref: str, into: Path) -> str:
+    """``ref``'s ``robomimic/`` package into ``into``; its commit."""
+    commit = git(git_dir, "rev-parse", f"{ref}^{{commit}}").decode().strip()
+    archive = into / "robomimic.tar"
+    archive.write_bytes(git(git_dir, "archive", ref, "robomimic/"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    archive.unlink()
+    return commit
 
 
-class _Changed:
-    """A leaf that differs; wraps it so that a changed ``{}``/``None`` is not mistaken for 'no change'."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
+def isolated_env(tree: Path) -> Dict[str, str]:
+    """For ``python -S``: only the tree and six are importable (no site-packages)."""
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(tree), six_folder()])}
 
 
-def _unwrap(diff: Any) -> Any:
-    if isinstance(diff, _Changed):
-        return diff.value
-    return {k: _unwrap(v) for k, v in diff.items()}
+def record_ref(git_dir: str, ref: str, name: str) -> Dict:
+    """The schema document of ``ref``'s robomimic, its config code run in isolation."""
+    with tempfile.TemporaryDirectory(prefix="refresh_conf_") as folder:
+        tree = Path(folder)
+        commit = extract_tree(git_dir, ref, tree)
+        dump = run_dump([sys.executable, "-S"], isolated_env(tree), f"{ref} ({commit[:12]})")
+        return make_document(dump, name, f"git {ref} (commit {commit})", tree / "robomimic" / "scripts" / "train.py")
 
 
-def to_yaml(content: Dict[str, Any]) -> str:
-    return OmegaConf.to_yaml(OmegaConf.create(content))
+def record_installed(name: Optional[str]) -> Tuple[str, Dict]:
+    """The robomimic this Python imports, under ``name`` (default: its family)."""
+    dump = run_dump([sys.executable], env=None, what="this Python's robomimic")
+    name = name or family_of(dump["algorithms"])
+    train_py = Path(dump["package"]) / "scripts" / "train.py"
+    return name, make_document(dump, name, f"installed robomimic {dump['version']}", train_py)
 
 
-def generate_schema(path: Path) -> Path:
-    """launcher/robomimic/schemas/0.3.0.json: each algorithm's defaults and open sub-configs."""
-    schema = {
-        algo: {"defaults": robomimic_defaults(algo), "open": robomimic_open_paths(algo)}
-        for algo in ALGORITHMS
-    }
-    path.write_text(json.dumps(schema, indent=1) + "\n")
+def write(folder: Path, name: str, document: Dict) -> Path:
+    path = folder / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(schema_file.text(document))
     return path
 
 
-def generate(conf_dir: Path) -> List[Path]:
-    import robomimic
-
-    defaults = {algo: robomimic_defaults(algo) for algo in ALGORITHMS}
-    reference = defaults[REFERENCE]
-    sections = [k for k, v in reference.items() if isinstance(v, dict) and k != "algo"]
-    banner = (
-        f"# Generated by `python -m tools.refresh_conf` from robomimic {robomimic.__version__}; "
-        "do not edit by hand.\n"
-    )
-    written: List[Path] = []
-
-    def write(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        written.append(path)
-
-    # Top-level order: placeholders that the section files and the algo file fill in.
-    layout = {k: ("???" if not isinstance(v, dict) else {}) for k, v in reference.items()}
-    write(conf_dir / "robomimic" / "layout.yaml", GLOBAL_HEADER + banner + to_yaml(layout))
-    for section in sections:
-        write(
-            conf_dir / "robomimic" / f"{section}.yaml",
-            GLOBAL_HEADER + banner + to_yaml({section: reference[section]}),
-        )
-
-    for algo in ALGORITHMS:
-        config = defaults[algo]
-        if list(config) != list(reference):
-            raise SystemExit(f"{algo}: top-level keys {list(config)} differ from {REFERENCE}'s")
-        includes = ["/robomimic/layout"]
-        own: Dict[str, Any] = {}
-        for key, value in config.items():
-            if key in sections and same_shape(reference[key], value):
-                includes.append(f"/robomimic/{key}")
-                diff = differences(reference[key], value)
-                if diff is not None:
-                    own[key] = _unwrap(diff)
-            else:
-                own[key] = value
-        body = {"defaults": includes + ["_self_"], **own}
-        write(conf_dir / "algo" / f"{algo}.yaml", GLOBAL_HEADER + banner + to_yaml(body))
-    return written
+def parse_refs(items: List[str]) -> List[Tuple[str, str]]:
+    if not items:
+        return list(REFS)
+    return [tuple(item.split("=", 1)) if "=" in item else (item, item) for item in items]  # type: ignore[misc]
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conf-dir", type=Path, default=Path(__file__).parent.parent / "conf")
-    parser.add_argument("--schema", type=Path, default=SCHEMA_FILE)
-    args = parser.parse_args()
-    for path in generate(args.conf_dir) + [generate_schema(args.schema)]:
-        print(f"wrote {path}")
+    parser.add_argument("--robomimic-git", help="a git directory of robomimic (bare is fine)")
+    parser.add_argument("refs", nargs="*", help="REF[=NAME] to record from --robomimic-git (default: all bundled)")
+    parser.add_argument("--name", help="the name for the installed robomimic's schema (default: its family)")
+    parser.add_argument("--schemas", type=Path, default=SCHEMAS, help="where the schema files go")
+    args = parser.parse_args(argv)
+    if args.robomimic_git is None:
+        if args.refs:
+            parser.error("REFs need --robomimic-git")
+        name, document = record_installed(args.name)
+        print(f"wrote {write(args.schemas, name, document)}")
+        return
+    for ref, name in parse_refs(args.refs):
+        print(f"wrote {write(args.schemas, name, record_ref(args.robomimic_git, ref, name))}")
 
 
 if __name__ == "__main__":

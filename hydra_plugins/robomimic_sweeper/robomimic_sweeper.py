@@ -19,7 +19,7 @@ Bad input arrives as :class:`launcher.core.errors.SweepError` and leaves as Hydr
 compact error: the message, no traceback, exit code 1.
 """
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Set
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
@@ -86,8 +86,17 @@ class RobomimicSweeper(Sweeper):
         overrides = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
         # Where the sweep was started: relative paths in launch.* and hydra.sweep.dir count from here.
         cwd = Path(self.config.hydra.runtime.cwd)
-        request = read_request(self.config, overrides, set(loader.list_groups("")), cwd)
+        request = read_request(self.config, overrides, self._groups(), cwd)
         return modes.run(request, self._hydra_jobs(cwd))
+
+    def _groups(self) -> Set[str]:
+        """The app's config groups, ``algo`` included: its source (robomimic://) is on the
+        search path that the primary config adds, which ``list_groups`` alone does not read."""
+        from hydra.core.object_type import ObjectType
+
+        assert self.config is not None and self.hydra_context is not None
+        return set(self.hydra_context.config_loader.get_group_options(
+            "", results_filter=ObjectType.GROUP, config_name=str(self.config.hydra.job.config_name)))
 
     def _hydra_jobs(self, cwd: Path) -> Any:
         from launcher.run_mode.launch import HydraJobs

@@ -31,6 +31,14 @@ def get_value(config: Dict[str, Any], key: str, default: Any = None) -> Any:
     return node
 
 
+_MISSING = object()
+
+
+def has_key(config: Dict[str, Any], key: str) -> bool:
+    """Whether the path ``key`` exists in ``config`` (its value may be null)."""
+    return get_value(config, key, _MISSING) is not _MISSING
+
+
 def set_value(config: Dict[str, Any], key: str, value: Any) -> None:
     """robomimic's ``set_value_for_key``: a new leaf goes last, an existing one keeps its place.
 

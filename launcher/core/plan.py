@@ -59,15 +59,25 @@ class SweepPlan:
         """(key, value) of each param for one run, in sweep order."""
         return [(p.key, p.values[i]) for p, i in zip(self.params, choice)]
 
-    def value(self, choice: Choice, key: str) -> Any:
-        """The value at ``key`` in one run's config, without building the whole config
-        unless a swept key overlaps it."""
+    def value(self, choice: Choice, key: str, default: Any = None) -> Any:
+        """The value at ``key`` in one run's config (``default`` where it has none), without
+        building the whole config unless a swept key overlaps it."""
         parts = split_key(key)
         for param, index in zip(self.params, choice):
             swept = split_key(param.key)
             if swept == parts:
                 return param.values[index]
-            n = min(len(swept), len(parts))
-            if swept[:n] == parts[:n]:
-                return get_value(self.run_config("", choice), key)
-        return get_value(self.base, key)
+            if _overlap(swept, parts):
+                return get_value(self.run_config("", choice), key, default)
+        return get_value(self.base, key, default)
+
+    def varies(self, key: str) -> bool:
+        """Whether a param sets ``key``, a section holding it, or a key inside it."""
+        parts = split_key(key)
+        return any(_overlap(split_key(param.key), parts) for param in self.params)
+
+
+def _overlap(a: List[str], b: List[str]) -> bool:
+    """One key path is the other or lies inside it."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]

@@ -16,6 +16,8 @@ from launcher.core.errors import SweepError
 from launcher.core.params import Param
 from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import FixedOverride, fixed_override, param_from_override
+from launcher.robomimic.selection import for_sweep
+from launcher.robomimic.versions import Robomimic
 
 # Top-level keys of the app config that are not robomimic's.
 OWN_KEYS = ("base_config", "launch", "sweep", "hydra")
@@ -25,13 +27,14 @@ OWN_KEYS = ("base_config", "launch", "sweep", "hydra")
 class SweepRequest:
     """What the user asked for, as plain values: the input of :func:`launcher.request.planning.make_plan`."""
 
-    robomimic: Dict[str, Any]  # the composed robomimic config (algo=..., obs=..., overrides)
+    composed: Dict[str, Any]  # the composed robomimic config (algo=..., obs=..., overrides)
     base_config: Optional[str]  # base_config=PATH, as typed
     sweep_file: Optional[Dict[str, Any]]  # the `sweep` section (sweep=NAME), or None
     cli_params: List[Param]  # swept command-line overrides, in command-line order
     fixed: List[FixedOverride]  # plain robomimic overrides, in command-line order
     options: LaunchOptions
     cwd: Path  # where the sweep was started; relative paths count from here
+    robomimic: Robomimic  # the robomimic that trains: every check and generator rule is its
 
 
 def plain(config: Any, where: str) -> Any:
@@ -56,7 +59,7 @@ def robomimic_section(config: DictConfig) -> Dict[str, Any]:
 
 def read_request(config: DictConfig, overrides: Sequence[Any], groups: Set[str], cwd: Path) -> SweepRequest:
     """The sweep the composed config and the command line describe."""
-    robomimic = robomimic_section(config)
+    composed = robomimic_section(config)
     swept = [o for o in overrides if o.is_sweep_override()]
     for override in swept:
         key = override.key_or_group
@@ -68,16 +71,18 @@ def read_request(config: DictConfig, overrides: Sequence[Any], groups: Set[str],
     fixed = [
         fixed_override(o) for o in overrides
         if not o.is_sweep_override() and o.key_or_group not in groups
-        and o.key_or_group.split(".")[0] in robomimic
+        and o.key_or_group.split(".")[0] in composed
     ]
     sweep = config.get("sweep")
     base_config = config.get("base_config")
+    options = LaunchOptions.from_mapping(plain(config.launch, "launch"), cwd)
     return SweepRequest(
-        robomimic=robomimic,
+        composed=composed,
         base_config=None if base_config is None else str(base_config),
         sweep_file=None if sweep is None else plain(sweep, "sweep"),
         cli_params=[param_from_override(o) for o in swept],
         fixed=fixed,
-        options=LaunchOptions.from_mapping(plain(config.launch, "launch"), cwd),
+        options=options,
         cwd=cwd,
+        robomimic=for_sweep(options.robomimic, options.python),
     )

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.robomimic.train_command import TrainCommand, train_command
+from launcher.robomimic.versions import Robomimic
 
 MODES = ("script", "run", "list")
 MAX_RUNS_PER_GPU = 64
@@ -38,14 +39,20 @@ class LaunchConf:
                                   "robomimic_slurm); list: print the runs, write nothing")
     config_dir: str = _option("${hydra:sweep.dir}/configs", "where the configs go (default <sweep dir>/configs)")
     script_file: str = _option("${hydra:sweep.dir}/run.sh", "the bash script (default <sweep dir>/run.sh)")
-    train_script: str = _option("train.py", "train.py (default), a path, robomimic for the installed "
-                                            "robomimic's scripts/train.py, or stub for the shipped train_stub.py")
+    train_script: str = _option("train.py", "train.py (default), a path, robomimic for the scripts/train.py of "
+                                            "the robomimic launch.python imports, or stub for the shipped "
+                                            "train_stub.py")
     python: Optional[str] = _option(None, "the interpreter of the training command (default: python in run.sh, "
                                           "this one in run mode and for train_script=robomimic|stub)")
+    robomimic: str = _option("auto", "the robomimic the configs are checked against and conf/ composes (give it on the "
+                                     "command line): auto (default: the one launch.python imports, else the newest "
+                                     "release, 0.5.0), installed, or a bundled schema: 0.3.0, 0.5.0, master, robocasa, "
+                                     "dexmimicgen")
     extra_args: Any = _option(None, "arguments appended to every training command: shell words (\"--debug\") "
                                     "or a list ([a, b]); run.sh quotes each word")
     wandb_proj_name: Any = _option(None, "written to experiment.logging.wandb_proj_name (default: the sweep "
-                                         "file's, else debug; false: not written)")
+                                         "file's, else what the robomimic's generator writes: debug (0.3.0, "
+                                         "robocasa) or nothing (0.5, master); false: not written)")
     overwrite: bool = _option(False, "replace existing configs/script that hold something else (default false)")
     rerun: bool = _option(False, "run mode: train runs that already finished again (default false)")
     report: bool = _option(True, "run mode: write the results report at the end (default true)")
@@ -87,7 +94,7 @@ class LaunchOptions:
     train_script: str  # as given: a path, or "robomimic"
     python: Optional[str]
     extra_args: Tuple[str, ...]
-    # None: the sweep file's, else "debug"; False: not written (the base's value stays); a name.
+    # None: the sweep file's, else the robomimic generator's default; False: not written; a name.
     wandb_proj_name: Any
     overwrite: bool = False
     rerun: bool = False
@@ -95,6 +102,7 @@ class LaunchOptions:
     timeout_min: Optional[float] = None
     gpus: Any = None  # None, "auto" or a tuple of device ids
     runs_per_gpu: int = 1
+    robomimic: str = "auto"  # launch.robomimic as given; launcher.robomimic.versions resolves it
     detach: bool = False
     resume: Any = "auto"  # "auto", True or False
     max_requeues: int = DEFAULT_MAX_REQUEUES
@@ -107,9 +115,9 @@ class LaunchOptions:
                              "one run after another on the GPUs it is given: CUDA_VISIBLE_DEVICES=0 bash run.sh")
         return LaunchOptions(**values)
 
-    def train_command(self, cwd: Path, run_mode: bool) -> TrainCommand:
-        """The command every run of this sweep trains with."""
-        return train_command(self.train_script, self.python, self.extra_args, cwd, run_mode)
+    def train_command(self, cwd: Path, run_mode: bool, robomimic: Optional[Robomimic] = None) -> TrainCommand:
+        """The command every run of this sweep trains with, by the robomimic it is checked against."""
+        return train_command(self.train_script, self.python, self.extra_args, cwd, run_mode, robomimic)
 
 
 Reader = Callable[[Any, str, Path], Any]
@@ -145,6 +153,12 @@ def _wandb_proj_name(value: Any, name: str, cwd: Path) -> Any:
         f"launch.{name} must be a project name (quote one that looks like a number), "
         f"null for the sweep file's (else debug), or false to leave the base's value; got {value!r}"
     )
+
+
+def _robomimic(value: Any, name: str, cwd: Path) -> str:
+    from launcher.robomimic.selection import check_choice
+
+    return check_choice(value, f"launch.{name}")
 
 
 def _flag(value: Any, name: str, cwd: Path) -> bool:
@@ -217,6 +231,7 @@ READERS: Dict[str, Reader] = {
     "script_file": _path,
     "train_script": _text,
     "python": _optional_text,
+    "robomimic": _robomimic,
     "extra_args": _extra_args,
     "wandb_proj_name": _wandb_proj_name,
     "overwrite": _flag,

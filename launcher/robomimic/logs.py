@@ -19,8 +19,10 @@ reads both places robomimic 0.3.0 writes them, and train_stub.py writes the same
       Epoch 3 Memory Usage: 817 MB
 
   and a last line ``finished run successfully!``, or ``run failed with error:`` followed
-  by the error, a blank line and the traceback. tqdm progress bars share these lines
-  through ``\\r``; we keep only what follows a line's last ``\\r``.
+  by the error, a blank line and the traceback. ``--resume`` (robomimic 0.5+) appends
+  a run's next attempt to the same file: its epochs continue, and its verdict is the
+  run's. tqdm progress bars share these lines through ``\\r``; we keep only what
+  follows a line's last ``\\r``.
 * ``logs/tb/`` TensorBoard files (for runs with ``terminal_output_to_txt=false``):
   ``Train/<key>``, ``Valid/<key>``, ``Rollout/<key>/<env>`` (plus ``-mean``/``-std``/
   ``-min``/``-max`` running stats, which we drop), ``Timing_Stats/Train_<x>`` for the
@@ -69,9 +71,9 @@ class Epoch:
 
 @dataclass(frozen=True)
 class RunLog:
-    """A whole run: its epochs in order, whether it printed ``finished run
+    """A whole run: its epochs in order, whether its last attempt printed ``finished run
     successfully!``, and if it printed ``run failed with error:``, everything after that
-    line (the error and its traceback)."""
+    line (the error and its traceback, and any later output)."""
 
     epochs: Tuple[Epoch, ...]
     finished: bool
@@ -113,16 +115,6 @@ class _Lines:
 
     def push(self, line: str) -> None:
         self._back.append(line)
-
-    def rest(self, limit: int) -> str:
-        """The remaining text, at most ``limit`` characters of it."""
-        parts, size = [], 0
-        line = self.next()
-        while line is not None and size < limit:
-            parts.append(line)
-            size += len(line) + 1
-            line = self.next()
-        return "\n".join(parts)[:limit]
 
 
 def _json_block(lines: _Lines) -> Optional[Metrics]:
@@ -180,25 +172,45 @@ def parse_log(text: str) -> RunLog:
 
 
 def parse_lines(source: Iterable[str]) -> RunLog:
-    """Parse a log given line by line (without line ends): one pass, nothing held but the metrics."""
+    """Parse a log given line by line (without line ends): one pass, nothing held but the metrics
+    (and the text after a failure line, at most :data:`ERROR_BYTES` of it)."""
     lines = _Lines(source)
     epochs = _Epochs()
-    finished, error = False, None
+    finished, failed, error = False, False, _ErrorText()
     while True:
         raw = lines.next()
         if raw is None:
             break
+        if failed:
+            error.add(raw)
         if "Epoch" not in raw and "run" not in raw:
             continue  # most lines (the config dump, checkpoint notes): a substring test, no regex
         line = _visible(raw)
+        # A resumed run (--resume) appends its next attempt to log.txt: the last verdict is the run's.
         if line.endswith(FAILURE_LINE):
-            error = lines.rest(ERROR_BYTES).strip()
-            break
+            finished, failed, error = False, True, _ErrorText()
+            continue
         if line.endswith(SUCCESS_LINE):
-            finished = True
+            finished, failed = True, False
             continue
         _read_epoch_line(line, lines, epochs)
-    return RunLog(epochs=epochs.freeze(), finished=finished, error=error)
+    return RunLog(epochs=epochs.freeze(), finished=finished, error=error.text() if failed else None)
+
+
+class _ErrorText:
+    """The lines after a failure line, up to :data:`ERROR_BYTES`."""
+
+    def __init__(self) -> None:
+        self.parts: List[str] = []
+        self.size = 0
+
+    def add(self, line: str) -> None:
+        if self.size < ERROR_BYTES:
+            self.parts.append(line)
+            self.size += len(line) + 1
+
+    def text(self) -> str:
+        return "\n".join(self.parts)[:ERROR_BYTES].strip()
 
 
 def _read_epoch_line(line: str, lines: _Lines, epochs: _Epochs) -> None:
@@ -253,17 +265,24 @@ def read_log(path: str) -> RunLog:
         return parse_lines(_bounded_lines(f))
 
 
+def failed_last(text: str) -> bool:
+    """Whether the log's last verdict is ``run failed with error:`` (a resumed run appends
+    its next attempt, whose ``finished run successfully!`` then comes later)."""
+    return text.rfind(FAILURE_LINE) > text.rfind(SUCCESS_LINE)
+
+
 def robomimic_error(text: str) -> Optional[str]:
     """The reason a robomimic run failed, from its log or stdout: the first non-empty
-    line after the last ``run failed with error:``; None if there is no such line.
+    line after the last ``run failed with error:``; None if there is no such line, or
+    if a later attempt (``--resume``) finished.
 
     An exception raised without a message (a bare ``assert``) leaves robomimic's message
     line empty, so the first line would be the traceback's header; then the
     traceback's last line, the exception itself (``AssertionError``), is returned.
     """
-    at = text.rfind(FAILURE_LINE)
-    if at < 0:
+    if not failed_last(text):
         return None
+    at = text.rfind(FAILURE_LINE)
     after = [_visible(l).strip() for l in text[at + len(FAILURE_LINE):].split("\n")]
     after = [l for l in after if l]
     if not after:

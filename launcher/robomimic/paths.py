@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from launcher.core.errors import SweepError
-from launcher.robomimic.schema import Schema
 
 
 def robomimic_package() -> Optional[Path]:
@@ -33,9 +32,11 @@ def installed_train_script() -> Optional[Path]:
 
 
 def output_dir_setting(value: Any, algo: Any) -> str:
-    """``train.output_dir`` of a run, or robomimic's default when a partial config leaves it out."""
+    """``train.output_dir`` of a run, or robomimic's default when a partial config leaves it out:
+    ``../<algo>_trained_models`` (base_config.py's rule in every recorded robomimic; tests hold
+    it to each bundled schema)."""
     if value is None:
-        value = Schema.for_algo(algo, "config").defaults["train"]["output_dir"]
+        value = f"../{algo}_trained_models"
     return str(value)
 
 
@@ -81,19 +82,32 @@ def folder_time(folder: str) -> float:
 
 
 def check_dataset(value: Any, cwd: Path, run: str) -> None:
-    """Run mode: robomimic's train.py fails on every run whose ``train.data`` is not a file."""
+    """Run mode: robomimic's train.py fails on every run whose ``train.data`` names no file:
+    one path, or each ``path`` of a list of datasets (its form was checked with the keys)."""
     if value is None:
         raise SweepError(
             f"train.data is not set (run {run}); robomimic's train.py needs a dataset: "
             "pass train.data=/path/to/dataset.hdf5"
         )
-    if not isinstance(value, str):
+    if isinstance(value, str):
+        _check_file(value, "train.data", cwd, run)
+        return
+    if not isinstance(value, (list, tuple)):
         raise SweepError(f"train.data must be a path to an hdf5 file, got {value!r} (run {run})")
+    for i, entry in enumerate(value):
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(path, str):
+            raise SweepError(f"train.data[{i}] must be a dataset with a 'path', got {entry!r} (run {run})")
+        _check_file(path, f"train.data[{i}]", cwd, run)
+
+
+def _check_file(value: str, what: str, cwd: Path, run: str) -> None:
+    # robomimic expands ~ and resolves the rest against the working directory.
     path = cwd / os.path.expanduser(value)
     if path.is_dir():
-        raise SweepError(f"train.data: {value} is a folder, not an hdf5 file (run {run})")
+        raise SweepError(f"{what}: {value} is a folder, not an hdf5 file (run {run})")
     if not path.is_file():
         raise SweepError(
-            f"train.data: {value} does not exist (run {run}); robomimic's train.py would fail "
-            "on it. Point train.data at your hdf5 dataset."
+            f"{what}: {value} does not exist (run {run}); robomimic's train.py would fail "
+            "on it. Point it at your hdf5 dataset."
         )

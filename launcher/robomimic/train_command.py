@@ -1,7 +1,9 @@
 """How a run is trained: ``<python> <train script> --config <json> <extra args>``.
 
 Made in one place, :class:`TrainCommand`, for the lines of ``run.sh`` and for run
-mode alike, so that a sweep trains in run mode exactly what its script would.
+mode alike, so that a sweep trains in run mode exactly what its script would. The
+shipped stub also learns which robomimic to behave as (``ROBOMIMIC_SWEEP_ROBOMIMIC``,
+before the command in ``run.sh``; run mode sets it for every training).
 """
 import functools
 import importlib.util
@@ -16,14 +18,16 @@ from typing import List, Optional, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.robomimic.paths import installed_train_script
+from launcher.robomimic.versions import ENV_VAR, Robomimic
 
 ROBOMIMIC = "robomimic"  # launch.train_script=robomimic: the installed robomimic's train.py
 STUB = "stub"  # launch.train_script=stub: the train_stub.py that ships with the launcher
 
 
-def robomimic_train_script() -> Path:
-    """The installed robomimic's ``scripts/train.py``, or a SweepError saying how to get one."""
-    script = installed_train_script()
+def robomimic_train_script(folder: Optional[str] = None) -> Path:
+    """``scripts/train.py`` of the robomimic in ``folder``, else of the one installed in this
+    Python; a SweepError saying how to get one."""
+    script = Path(folder) / "scripts" / "train.py" if folder else installed_train_script()
     if script is None:
         raise SweepError(
             "launch.train_script=robomimic needs robomimic installed in this Python "
@@ -54,11 +58,13 @@ class TrainCommand:
     python: str
     script: str
     extra_args: Tuple[str, ...] = ()
+    # Environment variables the training needs, set before the command in run.sh (the stub's robomimic).
+    env: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def words(self) -> Tuple[str, ...]:
         """The command without its config: what, besides the config, decides what a run trains."""
-        return (self.python, self.script, *self.extra_args)
+        return (*(f"{name}={value}" for name, value in self.env), self.python, self.script, *self.extra_args)
 
     def argv(self, config_path: Path) -> List[str]:
         return [self.python, self.script, "--config", str(config_path), *self.extra_args]
@@ -69,7 +75,8 @@ class TrainCommand:
 
     @functools.cached_property
     def _line_prefix(self) -> str:  # the same for every run: quoted once
-        return " ".join(shlex.quote(word) for word in (self.python, self.script, "--config"))
+        env = [f"{name}={shlex.quote(value)}" for name, value in self.env]
+        return " ".join([*env, *(shlex.quote(word) for word in (self.python, self.script, "--config"))])
 
     @functools.cached_property
     def _line_suffix(self) -> str:
@@ -80,23 +87,27 @@ ROBOMIMIC_LINE_SCRIPT = "train.py"  # robomimic's own lines: run from robomimic/
 
 
 def train_command(train_script: str, python: Optional[str], extra_args: Tuple[str, ...], cwd: Path,
-                  run_mode: bool) -> TrainCommand:
+                  run_mode: bool, robomimic: Optional[Robomimic] = None) -> TrainCommand:
     """The command every run trains with.
 
     robomimic's script lines are ``python train.py --config <json>``, and so are ours
-    by default. ``launch.train_script=robomimic`` means the installed robomimic's
-    ``train.py``, called with the interpreter it is installed in (this one), so
-    ``run.sh`` works without activating an environment; ``stub`` likewise names the
-    shipped ``train_stub.py``. Any other path is made absolute, so ``run.sh`` runs from
-    any folder. Run mode always calls an existing script with an interpreter that runs.
+    by default. ``launch.train_script=robomimic`` means the ``train.py`` of the installed
+    robomimic the sweep is checked against (``launch.python``'s, by default this
+    Python's), called with that interpreter, so ``run.sh`` works without activating an
+    environment; ``stub`` likewise names the shipped ``train_stub.py``, told which
+    robomimic to be (versions.ENV_VAR). Any other path is made absolute, so ``run.sh``
+    runs from any folder. Run mode always calls an existing script with an interpreter
+    that runs.
     """
     if python is not None:
         python = _absolute_if_path(python, cwd)
         if run_mode:
             check_python(python)
     if train_script in (ROBOMIMIC, STUB):
-        script = str(robomimic_train_script() if train_script == ROBOMIMIC else stub_train_script())
-        return TrainCommand(python=python or sys.executable, script=script, extra_args=extra_args)
+        folder = robomimic.folder if robomimic is not None else None
+        script = str(robomimic_train_script(folder) if train_script == ROBOMIMIC else stub_train_script())
+        env = ((ENV_VAR, robomimic.selection),) if train_script == STUB and robomimic is not None else ()
+        return TrainCommand(python=python or sys.executable, script=script, extra_args=extra_args, env=env)
     python = python or (sys.executable if run_mode else "python")
     if train_script == ROBOMIMIC_LINE_SCRIPT and not run_mode:
         return TrainCommand(python=python, script=train_script, extra_args=extra_args)

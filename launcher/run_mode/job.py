@@ -168,7 +168,7 @@ class _Job:
         folder = resume_folder(root / self.name, self.settings.resume, self.first_started) \
             if self.attempt > 1 else None
         before = timestamp_folders(root / self.name)
-        env = dict(os.environ, **(slot.env() if slot else {}))
+        env = {**os.environ, **self.settings.env, **(slot.env() if slot else {})}
         gpu = slot.manifest_value if slot else None
         argv = [*self.settings.argv_prefix, "--config", str(self.config_path),
                 *([RESUME_FLAG] if folder else []), *self.settings.extra_args]
@@ -196,7 +196,7 @@ class _Job:
         outcome = self._finish(result, output_dir, gpu)
         if result.status == Status.SUCCEEDED:
             # Recorded only now: a failed or interrupted run is never taken as finished.
-            command = [*self.settings.argv_prefix, *self.settings.extra_args]
+            command = self.settings.command_words  # the sweeper's TrainCommand.words, which it checks markers by
             mark_done(done_marker(root, self.name, text, command),
                       {**outcome, "config": str(self.config_path), "log": str(self.log_path), "command": command})
         return outcome

@@ -14,6 +14,7 @@ records (:mod:`launcher.run_mode.progress`) until every run has ended, or, with
 ``launch.detach=true`` on SLURM, returns at once. The runs never depend on the
 sweeper: Ctrl-C or SIGTERM cancels them, but a lost terminal or a SIGKILL costs nothing.
 """
+import json
 import os
 import shutil
 import signal
@@ -33,12 +34,13 @@ from launcher.core.status import FINAL, Status
 from launcher.output.each_run import RunFiles, write_runs
 from launcher.output.interrupts import Interrupts, SweepInterrupted
 from launcher.output.locks import Locks, holder_note
-from launcher.output.staging import NewFolders, atomic_file, check_writable
+from launcher.output.staging import NewFolders, atomic_file, atomic_write, check_writable
 from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import hydra_quote
 from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
 from launcher.robomimic.resume import resume_rule
 from launcher.robomimic.train_command import TrainCommand
+from launcher.robomimic.versions import ENV_VAR, Robomimic, checked_against
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode import slurm
 from launcher.run_mode.follow import JOB_DIED, QUEUED_FOREVER, alive, judge_all, not_started, sweep_rows
@@ -90,19 +92,26 @@ class HydraJobs:
         return hasattr(self.launcher, "submit_array")
 
 
-def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> List[List[Row]]:
+def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs,
+                 robomimic: Robomimic) -> List[List[Row]]:
     """Write, check and train the whole sweep; raise SweepError if a run did not succeed.
 
     Returns the runs trained, as one batch (Hydra's sweepers return their batches)."""
-    return Launch(plan, options, cwd, hydra).run()
+    return Launch(plan, options, cwd, hydra, robomimic).run()
+
+
+# The sweep's record of the robomimic it was checked against (and its trainings were told).
+ROBOMIMIC_RECORD = "robomimic.json"
 
 
 class Launch:
-    def __init__(self, plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs) -> None:
+    def __init__(self, plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs,
+                 robomimic: Robomimic) -> None:
         self.plan = plan
         self.options = options
         self.cwd = cwd
         self.hydra = hydra
+        self.robomimic = robomimic
         self.sweep_dir = hydra.sweep_dir
         self.logs = self.sweep_dir / "logs"
         self.manifest = self.sweep_dir / "manifest.jsonl"
@@ -118,7 +127,7 @@ class Launch:
             raise SweepError(f"hydra.sweeper.max_batch_size must be at least 1, got {hydra.max_batch_size}")
 
     def run(self) -> List[List[Row]]:
-        command = self.options.train_command(self.cwd, run_mode=True)
+        command = self.options.train_command(self.cwd, run_mode=True, robomimic=self.robomimic)
         self.resume = self._resume_rule(command)
         hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # inherited: workers and trainings ignore it too
         try:
@@ -164,6 +173,7 @@ class Launch:
         read), the first manifest, then hand the runs over."""
         for old in runs.dead_launches():
             remove_launch(old)
+        atomic_write(self.sweep_dir / ROBOMIMIC_RECORD, json.dumps(self.robomimic.record(), indent=2) + "\n")
         self.hydra.save_config(self.sweep_dir)
         self.hydra.slim_jobs()
         self.hydra.fit_launcher(self.options.timeout_min, runs.data_workers)
@@ -210,12 +220,15 @@ class Launch:
             cwd=str(self.cwd),
             argv_prefix=[command.python, command.script],
             extra_args=list(command.extra_args),
+            command_words=list(command.words),
             timeout_min=self.options.timeout_min,
             gpus=None if self.gpus is None else list(self.gpus),
             runs_per_gpu=self.options.runs_per_gpu,
             gpu_slots=None if self.gpu_slots is None else str(self.gpu_slots.folder),
             sweeper_pid=os.getpid(),
             sweeper_host=this_host(),
+            env={ENV_VAR: self.robomimic.selection},
+            robomimic=self.robomimic.record(),
             kind=SLURM if self.hydra.queue else LOCAL,
             resume=self.resume,
             max_requeues=self.options.max_requeues,
@@ -254,7 +267,8 @@ class Launch:
                   f"in {self.sweep_dir}")
         if runs.to_launch:
             noun = "run" if len(runs.to_launch) == 1 else "runs"
-            print(f"Launching {len(runs.to_launch)} {noun}; configs in {self.options.config_dir}, logs in {self.logs}")
+            print(f"Launching {len(runs.to_launch)} {noun} ({checked_against(self.robomimic)}); "
+                  f"configs in {self.options.config_dir}, logs in {self.logs}")
 
     def _say_how_to_follow(self, runs: "_Runs") -> None:
         where = str(self.sweep_dir)
@@ -425,9 +439,10 @@ class _Runs:
         if isinstance(workers, int) and workers > self.data_workers:
             self.data_workers = workers
         data = self.plan.value(run.choice, "train.data")
-        if data not in self._datasets:
+        seen = data if data is None or isinstance(data, str) else json.dumps(data, sort_keys=True)
+        if seen not in self._datasets:
             check_dataset(data, self.cwd, run.name)
-            self._datasets.add(data)
+            self._datasets.add(seen)
         row = Row(run.index, run.name, run.choice)
         self.rows.append(row)
         earlier = self.earlier.get(run.name)
@@ -449,7 +464,7 @@ class _Runs:
         """Follow a run an earlier launch still has queued or running, if it trains this very config."""
         settings = earlier.launch.load_settings()
         config = Path(settings.config_dir) / f"{run.name}.json" if settings else None
-        same = settings is not None and [*settings.argv_prefix, *settings.extra_args] == list(self.command.words) \
+        same = settings is not None and settings.command_words == list(self.command.words) \
             and _read(config) == run.text
         if not same:
             where = f"SLURM task {earlier.task}" if earlier.task else "a job of this machine"

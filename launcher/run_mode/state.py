@@ -33,7 +33,7 @@ import shutil
 import socket
 import time
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -57,12 +57,17 @@ class LaunchSettings:
     cwd: str  # the sweep's working directory; training runs there
     argv_prefix: List[str]  # [python, train script]
     extra_args: List[str]
+    command_words: List[str]  # TrainCommand.words: what a finished run's marker is made for
     timeout_min: Optional[float]
     gpus: Optional[List[str]]  # each as a run's CUDA_VISIBLE_DEVICES names it
     runs_per_gpu: int
     gpu_slots: Optional[str]  # the slots folder the sweeper checked
     sweeper_pid: int
     sweeper_host: str
+    # Set for every training: which robomimic the sweep was checked against (versions.ENV_VAR);
+    # harmless for robomimic's train.py, what the stub behaves as.
+    env: Dict[str, str] = field(default_factory=dict)
+    robomimic: Dict[str, Any] = field(default_factory=dict)  # versions.Robomimic.record()
     kind: str = LOCAL  # LOCAL or SLURM
     # How the train script picks the folder --resume continues in (launcher.robomimic.resume);
     # None: runs start afresh.
