@@ -148,3 +148,44 @@ def test_launches_no_task_can_use_are_removed_at_the_next_start(tmp_path, marks)
     run_mode_in_process(request(tmp_path), sd)
     assert not dead.root.exists()
     assert len(list((sd / ".sweep").iterdir())) == 1
+
+
+@pytest.mark.parametrize("robomimic", ["master", "0.5.0"])
+def test_the_stub_resumes_as_the_selected_robomimic(tmp_path, robomimic):
+    """An interrupted run of train_stub.py speaking a robomimic that takes --resume continues in its
+    folder from last.pth, as that robomimic's train.py would."""
+    from launcher.robomimic.train_command import stub_train_script
+
+    sd = tmp_path / "sd"
+    (tmp_path / "data.hdf5").write_bytes(b"x")
+    fixed = {"train.data": str(tmp_path / "data.hdf5"), "train.output_dir": str(tmp_path / "trained"),
+             "train.num_epochs": 4}
+    req = make_request(tmp_path, cli=["train.seed=choice(1)"], mode="run", train_script="stub", report=False,
+                       robomimic=robomimic, fixed=fixed)
+    write_in_process(make_request(tmp_path, cli=["train.seed=choice(1)"], train_script="stub", python=sys.executable,
+                                  robomimic=robomimic, fixed=fixed))
+    config_file = req.options.config_dir / "test_seed_1.json"
+    config = config_file.read_text()
+    # The earlier attempt: two epochs trained, then the sweep was stopped.
+    half = tmp_path / "half.json"
+    half.write_text(json.dumps({**json.loads(config), "train": {**json.loads(config)["train"], "num_epochs": 2}}))
+    started = time.time() - 1
+    subprocess.run([sys.executable, str(stub_train_script()), "--config", str(half)], check=True, capture_output=True,
+                   env={**os.environ, "ROBOMIMIC_SWEEP_ROBOMIMIC": robomimic}, stdin=subprocess.DEVNULL)
+    command = [sys.executable, str(stub_train_script())]
+    words = list(req.options.train_command(tmp_path, run_mode=True, robomimic=req.robomimic).words)
+    earlier = LaunchDir.create(sd)
+    earlier.save_settings(LaunchSettings(
+        launch_id=earlier.launch_id, sweep_dir=str(sd), config_dir=str(req.options.config_dir),
+        logs_dir=str(sd / "logs"), cwd=str(tmp_path), argv_prefix=command, extra_args=[], command_words=words,
+        timeout_min=None, gpus=None, runs_per_gpu=1, gpu_slots=None, sweeper_pid=2 ** 22 + 7,
+        sweeper_host=this_host()))
+    earlier.save_runs([RunEntry("test_seed_1", hash=run_hash(config, words))])
+    write_run_record(earlier.run_file("test_seed_1"), {"name": "test_seed_1", "status": "interrupted", "attempt": 1,
+                                                        "first_started": started})
+    run_mode_in_process(req, sd)
+    (row,) = manifest_rows(sd)
+    assert (row["status"], row["attempts"]) == (Status.SUCCEEDED, 2)
+    (folder,) = [p for p in (tmp_path / "trained" / "test_seed_1").iterdir() if not p.name.startswith(".")]
+    log = (folder / "logs" / "log.txt").read_text()
+    assert "resuming training from epoch 3" in log and "Train Epoch 1" in log and log.count("Train Epoch 4") == 1

@@ -193,3 +193,13 @@ def test_which_train_scripts_take_resume(tmp_path):
     assert resume_rule(str(newest)) == "latest_folder"
     assert resume_rule(str(data / "sleepy_train.py")) is None
     assert resume_rule(str(tmp_path / "gone.py")) is None
+
+
+@pytest.mark.parametrize("name, rule", [("0.3.0", None), ("0.5.0", "only_folder"), ("master", "latest_folder"),
+                                        ("robocasa", None), ("dexmimicgen", "only_folder")])
+def test_robomimics_own_train_py_and_the_stub_resume_as_the_selected_robomimic(name, rule):
+    from launcher.robomimic.resume import resume_rule
+    from launcher.robomimic.selection import select
+    from launcher.robomimic.train_command import stub_train_script
+
+    assert resume_rule(str(stub_train_script()), select(name)) == rule

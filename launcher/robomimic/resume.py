@@ -6,14 +6,18 @@ in which folder they pick: 0.5.0 and dexmimicgen assert that the run's folder ho
 exactly one entry ("only_folder"), master takes the newest ("latest_folder");
 robomimic 0.3.0 and robocasa have no ``--resume``. Run mode asks :func:`resume_rule`
 once per sweep (``launch.resume=auto``) and each job asks :func:`resume_folder`
-when its run starts again. The selected robomimic's profile can answer
-:func:`resume_rule` instead of the script's own text, once there is one.
+when its run starts again. For robomimic's own ``train.py`` and for the stub (which
+speaks the selected robomimic), the selected robomimic's profile answers; any other
+train script is read.
 """
 import datetime
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from launcher.robomimic.versions import Robomimic
 
 RESUME_FLAG = "--resume"
 ONLY_FOLDER, LATEST_FOLDER = "only_folder", "latest_folder"
@@ -22,12 +26,17 @@ _DECLARES = re.compile(r"add_argument\(\s*[\"']--resume[\"']")
 _PICKS_NEWEST = re.compile(r"sorted\(os\.listdir\([^)]*\)\)\[-1\]")
 
 
-def resume_rule(train_script: str) -> Optional[str]:
+def resume_rule(train_script: str, robomimic: Optional["Robomimic"] = None) -> Optional[str]:
     """How ``train_script`` picks the folder it resumes in, or None if it takes no ``--resume``.
 
-    Read from the script itself (``parser.add_argument("--resume", ...)``); a script that
+    ``robomimic``: the script is that robomimic's ``train.py``, or the stub speaking it; its
+    profile answers (it resumes if its ``train.py`` takes ``--resume`` and writes ``last.pth``).
+    Otherwise read from the script itself (``parser.add_argument("--resume", ...)``); a script that
     does not show it picks the newest folder (``sorted(os.listdir(...))[-1]``) gets the
     stricter rule, 0.5.0's: resume only when the run's folder holds one entry."""
+    if robomimic is not None:
+        profile = robomimic.profile
+        return profile.resume if profile.resume and profile.last_checkpoint else None
     try:
         text = Path(train_script).read_text(errors="replace")
     except OSError:

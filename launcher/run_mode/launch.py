@@ -39,7 +39,7 @@ from launcher.request.launch_options import LaunchOptions
 from launcher.request.overrides import hydra_quote
 from launcher.robomimic.paths import check_dataset, output_dir_setting, resolve_output_root
 from launcher.robomimic.resume import resume_rule
-from launcher.robomimic.train_command import TrainCommand
+from launcher.robomimic.train_command import ROBOMIMIC, STUB, TrainCommand
 from launcher.robomimic.versions import ENV_VAR, Robomimic, checked_against
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode import slurm
@@ -205,10 +205,13 @@ class Launch:
 
     def _resume_rule(self, command: TrainCommand) -> Optional[str]:
         """How the train script picks the folder it resumes in (None: runs start afresh)."""
-        resume = resume_rule(command.script) if self.options.resume is not False else None
+        # robomimic's own train.py and the stub speak the selected robomimic: its profile says.
+        own = self.robomimic if self.options.train_script in (ROBOMIMIC, STUB) else None
+        resume = resume_rule(command.script, own) if self.options.resume is not False else None
         if self.options.resume is True and resume is None:
-            raise SweepError(f"launch.resume=true: {command.script} takes no --resume (robomimic's train.py "
-                             "takes it from 0.5 on); use launch.resume=auto or false. Nothing was written.")
+            which = f"{self.robomimic.title}'s train.py" if own else command.script
+            raise SweepError(f"launch.resume=true: {which} takes no --resume (robomimic's train.py takes it from "
+                             "0.5 on); use launch.resume=auto or false. Nothing was written.")
         return resume
 
     def _settings(self, launch: LaunchDir, command: TrainCommand, slots: int) -> LaunchSettings:
