@@ -298,17 +298,19 @@ def test_end_to_end_refusals(tmp_path, files, args, fragment):
 ])
 def test_showing_the_config_of_a_sweep_says_what_to_do_instead(argv, message):
     """Not Hydra's "add --multirun", which this app would refuse in turn with --cfg."""
-    from launcher.run import check_command_line
+    from launcher.request.command_line import check_command_line
+    from launcher.run import CONF
 
-    assert check_command_line(argv) == message
+    assert check_command_line(argv, CONF) == message
 
 
 @pytest.mark.parametrize("override", ["hydra/sweeper=basic", "+hydra/sweeper=basic"])
 def test_another_sweeper_is_refused_before_any_job_runs(override):
     """Hydra's basic sweeper would run a job per value, each failing with advice about -m."""
-    from launcher.run import check_command_line
+    from launcher.request.command_line import check_command_line
+    from launcher.run import CONF
 
-    assert check_command_line([override, "train.seed=1,2"]) == (
+    assert check_command_line([override, "train.seed=1,2"], CONF) == (
         "hydra/sweeper=basic: this app sweeps with its own sweeper (hydra/sweeper=robomimic, the default), which "
         "names the runs and writes their robomimic configs; drop hydra/sweeper=basic")
-    assert check_command_line(["hydra/sweeper=robomimic", "train.seed=1,2"]) is None
+    assert check_command_line(["hydra/sweeper=robomimic", "train.seed=1,2"], CONF) is None

@@ -396,15 +396,16 @@ def test_an_algorithm_the_robomimic_lacks_is_refused_before_composing(tmp_path):
 def test_a_users_own_algo_file_is_left_to_hydra(tmp_path):
     """--config-dir DIR with DIR/algo/NAME.yaml (here bc with a smaller batch, built on
     robomimic://'s bc) is a choice of the group that the robomimic does not know."""
-    from launcher.run import select_robomimic
+    from launcher.request.command_line import select_robomimic
+    from launcher.run import CONF
 
     (tmp_path / "algo").mkdir()
     (tmp_path / "algo" / "bc_small.yaml").write_text(
         "# @package _global_\ndefaults:\n  - /algo/bc@_here_\n  - _self_\ntrain:\n  batch_size: 7\n")
     try:
-        assert select_robomimic(["--config-dir", str(tmp_path), "algo=bc_small"]) is None
+        assert select_robomimic(["--config-dir", str(tmp_path), "algo=bc_small"], CONF) is None
         assert "algo_name 'bc_small' is not an algorithm of the installed robomimic 0.3.0" in \
-            select_robomimic(["algo=bc_small"])
+            select_robomimic(["algo=bc_small"], CONF)
     finally:
         selection.compose_with(selection.AUTO, None)
 

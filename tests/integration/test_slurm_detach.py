@@ -47,7 +47,7 @@ def test_a_detached_sweep_is_followed_to_the_end_by_status_and_read_by_the_repor
     tasks = [json.loads(line)["slurm_task"] for line in (sd / "manifest.jsonl").read_text().splitlines()]
     assert sorted(tasks) == sorted(f"{tasks[0].split('_')[0]}_{i}" for i in range(30))
     # sacct lags a few seconds behind the runs' own records.
-    wait_for("sacct to account every task", lambda: {s for _, s in sacct_tasks(name)} == {"COMPLETED"}, timeout=60)
+    wait_for("sacct to account every task", lambda: _all_completed(sacct_tasks(name), 30), timeout=90)
     tasks = sacct_tasks(name)
     assert len(tasks) == 30 and len({task for task, _ in tasks}) == 30, "one array, each task once"
     report = run([sys.executable, "-m", "launcher.report", str(sd)], env=env(tmp_path))
@@ -74,6 +74,8 @@ def test_a_killed_sweeper_costs_nothing_and_the_same_command_attaches_without_su
     table = manifest(sd)
     # A run that ended before the command ran again is skipped (finished before); the others attached.
     assert set(table["status"]) <= {"succeeded", "skipped"} and set(table["attempts"]) <= {0, 1}, table
+    # sacct lags a few seconds behind the runs' own records.
+    wait_for("sacct to account every task", lambda: _all_completed(sacct_tasks(name), 4), timeout=90)
     tasks = sacct_tasks(name)
     assert len(tasks) == 4 and len({task for task, _ in tasks}) == 4, f"a task ran twice: {tasks}"
     assert len(list((sd / ".sweep").iterdir())) == 1, "no second launch"
@@ -100,3 +102,8 @@ def test_status_cancel_cancels_what_is_queued_or_running_and_records_why(tmp_pat
     assert queued(job_name(sd)) == [], "--cancel returns once SLURM has ended the tasks"
     assert f"{why}" in status(sd).stdout
     no_leftovers(tmp_path)
+
+
+def _all_completed(tasks, count: int) -> bool:
+    """sacct lists ``count`` task records, all COMPLETED (it adds records a few seconds late, one by one)."""
+    return len(tasks) >= count and {state for _, state in tasks} == {"COMPLETED"}
