@@ -38,7 +38,7 @@ class StatusError(Exception):
     """A sweep dir that cannot be read: the message names it."""
 
 
-class Sweep:
+class SweepStatus:
     """A sweep dir's manifest rows, brought up to date from its launches and SLURM."""
 
     def __init__(self, sweep_dir: Path) -> None:
@@ -125,7 +125,7 @@ def _read_manifest(path: Path) -> List[Dict[str, Any]]:
     return rows
 
 
-def render(sweep: Sweep) -> str:
+def render(sweep: SweepStatus) -> str:
     """What ``python -m launcher.status`` prints: the counts, the ETA, the runs that need a look."""
     counts = sweep.counts()
     eta = sweep.eta()
@@ -156,7 +156,7 @@ def _queue_reason(reason: str) -> str:
     return reason.split(":")[0]
 
 
-def watch(sweep: Sweep, out: Any) -> None:
+def watch(sweep: SweepStatus, out: Any) -> None:
     live = out.isatty()
     while True:
         sweep.refresh()
@@ -168,7 +168,7 @@ def watch(sweep: Sweep, out: Any) -> None:
         time.sleep(WATCH_S)
 
 
-def cancel(sweep: Sweep) -> Tuple[int, int]:
+def cancel_and_wait(sweep: SweepStatus) -> Tuple[int, int]:
     """Cancel, then wait (a bounded while) until nothing is queued or running, and SLURM has ended
     the tasks (their processes too); (cancelled, still live)."""
     sweep.refresh()
@@ -193,9 +193,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.sweep_dir.name == STATE_DIR:
         sweep_dir = sweep_dir.parent
     try:
-        sweep = Sweep(sweep_dir)
+        sweep = SweepStatus(sweep_dir)
         if args.cancel:
-            cancelled, left = cancel(sweep)
+            cancelled, left = cancel_and_wait(sweep)
             print(f"Cancelled {cancelled} run(s)" + (f"; {left} not yet ended in SLURM" if left else ""))
         if args.watch:
             watch(sweep, sys.stdout)
