@@ -14,7 +14,6 @@ whole, then renamed), so ``python -m launcher.report`` reads the same at any tim
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 from collections import Counter
@@ -24,9 +23,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from launcher.core.status import RUN_MODE, Status
 from launcher.output.staging import atomic_file
 from launcher.run_mode import slurm
-from launcher.run_mode.follow import Follower, judge_all, sweep_rows
+from launcher.run_mode.follow import Follower, cancel_runs, judge_all, launches_of, sweep_rows
 from launcher.run_mode.progress import eta_s, format_duration, summary_counts
-from launcher.run_mode.state import STATE_DIR, Row, this_host
+from launcher.run_mode.state import STATE_DIR, LaunchSettings, Row
 
 WATCH_S = 3.0
 CANCEL_WAIT_S = 60.0  # how long --cancel waits for cancelled tasks to end and record themselves
@@ -81,30 +80,19 @@ class SweepStatus:
         now = time.time()
         finished = [float(r["duration_s"]) for r in self.rows
                     if r["status"] in (Status.SUCCEEDED, Status.FAILED) and r.get("duration_s")]
-        running = [now - float((r.job or {}).get("started") or now) for r in self.live() if r.status == Status.RUNNING]
-        slots = max([_parallelism(r) for r in self.live()] or [1])
+        live = self.live()
+        running = [now - float((r.job or {}).get("started") or now) for r in live if r.status == Status.RUNNING]
+        settings = self.follower.settings if self.follower else {}  # each launch's, read once by the judge
+        slots = max([_parallelism(settings.get(launch.root)) for launch in launches_of(live)] or [1])
         return eta_s(self.counts()[Status.PENDING], running, finished, slots)
 
-    def cancel(self, why: str) -> int:
-        """Cancel every queued or running run; how many."""
+    def cancel(self, why: str) -> Tuple[int, List[str]]:
+        """Cancel every queued or running run; how many, and the SLURM arrays cancelled."""
         live = self.live()
-        launches = {id(r.launch): r.launch for r in live}.values()
-        for launch in launches:
-            launch.note_cancel(why)
-            launch.request_stop()
-        slurm.cancel([a["id"] for launch in launches for a in launch.slurm_arrays()])
-        for row in live:
-            job = row.job or {}
-            if row.status == Status.RUNNING and job.get("host") == this_host() and job.get("pgid"):
-                try:
-                    os.killpg(int(job["pgid"]), signal.SIGTERM)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        return len(live)
+        return len(live), cancel_runs(live, why)
 
 
-def _parallelism(row: Row) -> int:
-    settings = row.launch.load_settings() if row.launch is not None else None
+def _parallelism(settings: Optional[LaunchSettings]) -> int:
     return settings.parallelism if settings else 1
 
 
@@ -172,12 +160,11 @@ def cancel_and_wait(sweep: SweepStatus) -> Tuple[int, int]:
     """Cancel, then wait (a bounded while) until nothing is queued or running, and SLURM has ended
     the tasks (their processes too); (cancelled, still live)."""
     sweep.refresh()
-    arrays = [a["id"] for row in sweep.live() for a in row.launch.slurm_arrays()]
-    cancelled = sweep.cancel("cancelled with python -m launcher.status --cancel")
+    cancelled, arrays = sweep.cancel("cancelled with python -m launcher.status --cancel")
     deadline = time.monotonic() + CANCEL_WAIT_S
     while True:
         sweep.refresh()
-        listed = slurm.query(sorted(set(arrays)), with_sacct=False) if arrays else None
+        listed = slurm.query(sorted(arrays), with_sacct=False) if arrays else None
         if not sweep.live() and not (listed and listed.queued) or time.monotonic() > deadline:
             return cancelled, len(sweep.live())
         time.sleep(1.0)

@@ -122,7 +122,7 @@ def slurm_job(tmp_path: Path, received: int, **settings: Any):
     from launcher.run_mode.job import _Job
 
     launch = LaunchDir.create(tmp_path / "sd")
-    job = _Job(RunEntry(NAME), 0, launch, LaunchSettings(
+    job = _Job(RunEntry(NAME), launch, LaunchSettings(
         launch_id=launch.launch_id, sweep_dir=str(tmp_path / "sd"), config_dir=str(tmp_path), logs_dir=str(tmp_path),
         cwd=str(tmp_path), argv_prefix=[sys.executable, "train.py"], extra_args=[],
         command_words=[sys.executable, "train.py"], timeout_min=None, gpus=None,

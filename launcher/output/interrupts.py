@@ -13,6 +13,20 @@ import threading
 from typing import Any, Callable, Dict, List, Optional
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+Handlers = Dict[int, Any]  # signal -> handler, as signal.signal takes and returns them
+
+
+def install(handlers: Handlers) -> Handlers:
+    """Install ``handlers``; the ones they replace, for :func:`restore`. Only the main thread
+    can install a handler: elsewhere nothing is installed (and nothing is to restore)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+
+
+def restore(previous: Handlers) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 class SweepInterrupted(BaseException):
@@ -34,17 +48,14 @@ class Interrupts:
         self.signum: Optional[int] = None
         self.armed = True  # raise on the first signal; off while the sweep winds down
         self.callbacks: List[Callable[[int], None]] = []
-        self._previous: Dict[int, Any] = {}
+        self._previous: Handlers = {}
 
     def __enter__(self) -> "Interrupts":
-        if threading.current_thread() is threading.main_thread():
-            for sig in self.signals:
-                self._previous[sig] = signal.signal(sig, self._handle)
+        self._previous = install({sig: self._handle for sig in self.signals})
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+        restore(self._previous)
 
     def _handle(self, signum: int, frame: object) -> None:
         first = self.signum is None

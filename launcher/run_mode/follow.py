@@ -1,5 +1,5 @@
 """A run's state, from its own record and SLURM's word: the one judge the sweeper and
-``python -m launcher.status`` share.
+``python -m launcher.status`` share, and the one way both cancel runs.
 
 Why a judge: a record alone is not the truth on SLURM. A job records ``interrupted``
 when SLURM sends it SIGTERM, and SIGTERM means a cancel, a requeue, a preemption or
@@ -10,6 +10,7 @@ state is judged from its latest launch's record plus one ``squeue -r`` and one
 record plus whether the job's process (or its launch's workers) still lives.
 """
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
@@ -44,6 +45,46 @@ def alive(pid: int) -> bool:
             return False
         except PermissionError:
             return True
+
+
+def on_this_host(row: Row, key: str) -> Optional[int]:
+    """A process id a running job recorded (``job_pid``, ``pgid``), if it runs on this machine."""
+    job = row.job or {}
+    return int(job[key]) if job.get(key) and job.get("host") == this_host() else None
+
+
+def launches_of(rows: Iterable[Row]) -> List[LaunchDir]:
+    """The launches of ``rows``, each once."""
+    seen: Dict[Path, LaunchDir] = {}
+    for row in rows:
+        if row.launch is not None:
+            seen.setdefault(row.launch.root, row.launch)
+    return list(seen.values())
+
+
+def stop_trainings(rows: List[Row], sig: int = signal.SIGTERM) -> None:
+    """Ask every job to stop, and signal the trainings running on this machine directly."""
+    for launch in launches_of(rows):
+        launch.request_stop()
+    for row in rows:
+        pgid = on_this_host(row, "pgid")
+        if row.status == Status.RUNNING and pgid is not None:
+            try:
+                os.killpg(pgid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def cancel_runs(rows: List[Row], why: str) -> List[str]:
+    """Cancel ``rows`` (queued or running): record why in their launches, stop their jobs and
+    the trainings on this machine, ``scancel`` their launches' arrays; the arrays cancelled."""
+    launches = launches_of(rows)
+    for launch in launches:
+        launch.note_cancel(why)
+    stop_trainings(rows)
+    arrays = [a["id"] for launch in launches for a in launch.slurm_arrays()]
+    slurm.cancel(arrays)
+    return arrays
 
 
 def queued_verdict(state: str, reason: str, record: Optional[Dict[str, Any]]) -> Verdict:
@@ -140,19 +181,20 @@ def judge_local(record: Optional[Dict[str, Any]], record_file: Path, launch_live
     return not_started(cancel or (Status.INTERRUPTED, "its sweep stopped"))
 
 
-def _arrays_known(launch: LaunchDir, settings: Optional[LaunchSettings]) -> bool:
-    """The launch's array ids are recorded, or found again by its job name (a sweeper killed
-    between sbatch and writing them) and recorded now."""
-    if launch.slurm_arrays():
-        return True
+def _known_arrays(launch: LaunchDir, settings: Optional[LaunchSettings]) -> List[Dict[str, Any]]:
+    """The launch's arrays as recorded, or found again by its job name (a sweeper killed
+    between sbatch and writing them) and recorded now; none if SLURM never had them."""
+    arrays = launch.slurm_arrays()
+    if arrays:
+        return arrays
     found = slurm.find_arrays(settings.job_name) if settings and settings.job_name else []
     if not found:
-        return False
+        return []
     # The arrays were submitted in order, split as MaxArraySize forces (slurm.submit).
     chunks = slurm.split_arrays(sum(1 for _ in launch.entries()), slurm.max_array_size())
     arrays = [{"id": a, "first": first, "count": n} for a, (first, n) in zip(sorted(found, key=int), chunks)]
     launch.save_slurm(settings.job_name, arrays)  # type: ignore[union-attr]
-    return True
+    return arrays
 
 
 def not_started(verdict: Verdict) -> Verdict:
@@ -185,15 +227,9 @@ class Follower:
                 if row.launch.root not in self.settings:
                     self.settings[row.launch.root] = row.launch.load_settings()
 
-    def launches(self) -> List[LaunchDir]:
-        seen: Dict[Path, LaunchDir] = {}
-        for row in self.open.values():
-            seen.setdefault(row.launch.root, row.launch)
-        return list(seen.values())
-
     def poll(self, force_check: bool = False) -> List[Tuple[Row, Verdict]]:
         """Read what changed; the open rows whose verdict changed, with it."""
-        launches = self.launches()
+        launches = launches_of(self.open.values())
         check = force_check or time.monotonic() >= self._next_check
         if check:
             self._next_check = time.monotonic() + CHECK_S
@@ -217,16 +253,17 @@ class Follower:
             return []
         cancels = launch.cancel_reasons()
         verdicts = []
-        if kind == SLURM and not _arrays_known(launch, settings):
+        arrays = _known_arrays(launch, settings) if kind == SLURM else []
+        if kind == SLURM and not arrays:
             lost = cancels.get(None) or (Status.INTERRUPTED, "its submission did not reach SLURM (the sweeper "
                                                              "stopped while submitting?)")
             verdicts = [(row, judge_slurm(self.records.get(row.name), None, None, None)
                          if row.name in self.records else not_started(lost)) for row in rows]
         elif kind == SLURM:
-            view = self._ask_slurm(launch, rows)
-            arrays = launch.slurm_arrays()
             for row in rows:
                 row.task = row.task or slurm.task_id(arrays, row.position)
+            view = self._ask_slurm(arrays, rows)
+            for row in rows:
                 verdict = judge_slurm(self.records.get(row.name), row.task, view,
                                       cancels.get(row.position, cancels.get(None)))
                 verdicts.append((row, self._steady(row, verdict)))
@@ -251,16 +288,16 @@ class Follower:
             cached = self._listings[launch.root] = (stamp, launch.recorded_names())
         return cached[1]
 
-    def _ask_slurm(self, launch: LaunchDir, rows: List[Row]) -> Optional[slurm.QueueView]:
-        arrays = [a["id"] for a in launch.slurm_arrays()]
-        if not arrays:
-            return None
-        view = slurm.query(arrays, with_sacct=False)
+    @staticmethod
+    def _ask_slurm(arrays: List[Dict[str, Any]], rows: List[Row]) -> Optional[slurm.QueueView]:
+        """squeue for the launch's arrays; sacct too, but only when one of ``rows``' tasks
+        (already set) is no longer queued: sacct is the slower."""
+        ids = [a["id"] for a in arrays]
+        view = slurm.query(ids, with_sacct=False)
         if view is None:
             return None
-        tasks = {row.task or slurm.task_id(launch.slurm_arrays(), row.position) for row in rows}
-        if any(t not in view.queued or view.queued[t][0] == "COMPLETING" for t in tasks):
-            slurm.add_accounting(view, arrays)  # only when a task is no longer queued: sacct is the slower
+        if any(row.task not in view.queued or view.queued[row.task][0] == "COMPLETING" for row in rows):
+            slurm.add_accounting(view, ids)
         return view
 
     def _steady(self, row: Row, verdict: Verdict) -> Verdict:

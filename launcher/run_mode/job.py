@@ -28,6 +28,7 @@ from typing import Any, Dict, Optional
 
 from launcher.core.errors import SweepError
 from launcher.core.status import Status
+from launcher.output.interrupts import Handlers, install, restore
 from launcher.robomimic.paths import new_run_folders, output_dir_setting, resolve_output_root, timestamp_folders
 from launcher.robomimic.resume import RESUME_FLAG, resume_folder
 from launcher.run_mode import gpus
@@ -57,18 +58,17 @@ def run_worker(worker: int, job_output_dir: Path) -> Dict[str, Any]:
     settings = _settings(launch)
     launch.save_worker(worker)
     # A lost terminal hangs up the sweeper's process group, workers included: the runs go on.
-    hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN) if _main_thread() else None
+    hangup = install({signal.SIGHUP: signal.SIG_IGN})
     trained = 0
     try:
         for position, entry in enumerate(launch.entries()):  # streamed: a worker holds one line at a time
             if launch.stopped():
                 break
             if launch.claim(position):
-                _Job(entry, position, launch, settings).run()
+                _Job(entry, launch, settings).run()
                 trained += 1
     finally:
-        if hangup is not None:
-            signal.signal(signal.SIGHUP, hangup)
+        restore(hangup)
     return {"worker": worker, "runs": trained}
 
 
@@ -82,7 +82,7 @@ def slurm_task(sweep_dir: str, launch_id: str, index: int) -> Dict[str, Any]:
     entry = launch.entry(index)
     if entry is None:
         raise JobError(f"task {index} is not in {launch.runs_list}")
-    return _Job(entry, index, launch, settings).run()
+    return _Job(entry, launch, settings).run()
 
 
 def _settings(launch: LaunchDir) -> LaunchSettings:
@@ -92,10 +92,6 @@ def _settings(launch: LaunchDir) -> LaunchSettings:
     return settings
 
 
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
 def slurm_task_id() -> Optional[str]:
     """``A_i`` of the SLURM array task this process runs in (None outside one)."""
     array, index = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
@@ -103,10 +99,8 @@ def slurm_task_id() -> Optional[str]:
 
 
 class _Job:
-    def __init__(self, entry: RunEntry, position: int, launch: LaunchDir, settings: LaunchSettings) -> None:
+    def __init__(self, entry: RunEntry, launch: LaunchDir, settings: LaunchSettings) -> None:
         self.name = entry.name
-        self.entry = entry
-        self.position = position
         self.launch = launch
         self.settings = settings
         self.record_file = launch.run_file(self.name)
@@ -275,20 +269,18 @@ class SlurmSignals:
     IGNORED = (signal.SIGTERM, signal.SIGUSR2)
 
     def __init__(self, on_slurm: bool) -> None:
-        self.active = on_slurm and _main_thread()
+        self.active = on_slurm and threading.current_thread() is threading.main_thread()
         self.received: Optional[int] = None
-        self._previous: Dict[int, Any] = {}
+        self._previous: Handlers = {}
 
     def __enter__(self) -> "SlurmSignals":
         if self.active:
-            for sig in self.IGNORED:
-                self._previous[sig] = signal.signal(sig, self._note)
+            self._previous = install({sig: self._note for sig in self.IGNORED})
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
+        restore(self._previous)
+        self._previous = {}
 
     def _note(self, signum: int, frame: object) -> None:
         if self.received is None:  # a SIGTERM after USR2 is the requeue's own: the first one says why

@@ -32,7 +32,7 @@ from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
 from launcher.core.status import FINAL, Status
 from launcher.output.each_run import RunFiles, write_runs
-from launcher.output.interrupts import Interrupts, SweepInterrupted
+from launcher.output.interrupts import Interrupts, SweepInterrupted, install, restore
 from launcher.output.locks import Locks, holder_note
 from launcher.output.staging import NewFolders, atomic_file, atomic_write, check_writable
 from launcher.request.launch_options import LaunchOptions
@@ -43,7 +43,18 @@ from launcher.robomimic.train_command import ROBOMIMIC, STUB, TrainCommand
 from launcher.robomimic.versions import ENV_VAR, Robomimic, checked_against
 from launcher.run_mode import gpus as gpu_slots
 from launcher.run_mode import slurm
-from launcher.run_mode.follow import JOB_DIED, QUEUED_FOREVER, alive, judge_all, not_started, sweep_rows
+from launcher.run_mode.follow import (
+    JOB_DIED,
+    QUEUED_FOREVER,
+    STALE_S,
+    alive,
+    cancel_runs,
+    judge_all,
+    not_started,
+    on_this_host,
+    stop_trainings,
+    sweep_rows,
+)
 from launcher.run_mode.progress import SWEEPER_LOG, Progress, ProgressMonitor, format_duration
 from launcher.run_mode.state import (
     LOCAL,
@@ -67,7 +78,6 @@ from launcher.run_mode.state import (
 SUMMARY_LIMIT = 50
 WIND_DOWN_S = 8.0  # how long an interrupted local sweep waits for its jobs to record themselves
 CANCEL_WAIT_S = 45.0  # how long an interrupted SLURM sweep waits for its cancelled tasks to end
-STALE_S = 90.0  # a running job whose record was not touched for this long is gone
 LIVE = (Status.PENDING, Status.RUNNING)
 
 
@@ -129,7 +139,7 @@ class Launch:
     def run(self) -> List[List[Row]]:
         command = self.options.train_command(self.cwd, run_mode=True, robomimic=self.robomimic)
         self.resume = self._resume_rule(command)
-        hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # inherited: workers and trainings ignore it too
+        hangup = install({signal.SIGHUP: signal.SIG_IGN})  # inherited: workers and trainings ignore it too
         try:
             with NewFolders() as folders, Interrupts(hangup=False) as interrupts, \
                     Locks(holder_note(self.sweep_dir)) as locks:
@@ -141,7 +151,7 @@ class Launch:
                     return [runs.to_launch]
                 self._follow(runs, launch, progress, interrupts)
         finally:
-            signal.signal(signal.SIGHUP, hangup)
+            restore(hangup)
         if self.options.report:
             from launcher.report import after_run  # lazily: matplotlib and the readers load only now
 
@@ -285,7 +295,9 @@ class Launch:
 
     def _follow(self, runs: "_Runs", launch: Optional[LaunchDir], progress: Progress,
                 interrupts: Interrupts) -> None:
-        interrupts.callbacks.append(lambda signum: self._stop_all(progress, signum))
+        cancelled: List[str] = []  # the SLURM arrays a Ctrl-C or SIGTERM cancelled
+        interrupts.callbacks.append(lambda signum: cancelled.extend(cancel_runs(progress.in_flight(),
+                                                                                _stopped_why(signum))))
         try:
             with ProgressMonitor(progress, log_file=self.sweep_dir / SWEEPER_LOG):
                 if launch is not None and not self.hydra.queue:
@@ -295,7 +307,7 @@ class Launch:
                     self._give_up_on_the_impossible(progress)
         except SweepInterrupted as stop:
             interrupts.armed = False
-            self._wind_down(progress, stop.signum)
+            self._wind_down(progress, stop.signum, wait_for_slurm=bool(cancelled))
             self._finish(progress)
             not_started = sum(r.status == Status.INTERRUPTED and r.reason.startswith("not started")
                               for r in runs.rows)
@@ -348,7 +360,7 @@ class Launch:
                 else:
                     progress.set(row, Status.FAILED, f"not run: the launcher failed: {_one_line(error)}")
                 return
-            job_pid = _on_this_host(row, "job_pid")
+            job_pid = on_this_host(row, "job_pid")
             if job_pid is not None and not alive(job_pid):
                 gone = JOB_DIED
             else:
@@ -377,29 +389,14 @@ class Launch:
 
     # -- winding down -----------------------------------------------------------
 
-    @staticmethod
-    def _stop_all(progress: Progress, signum: int) -> List[str]:
-        """Ctrl-C or SIGTERM: record why, then stop every run this sweeper follows (a stop for
-        local workers, SIGTERM to trainings here, scancel of the arrays); the arrays cancelled."""
+    def _wind_down(self, progress: Progress, signum: int, wait_for_slurm: bool) -> None:
+        """After Ctrl-C or SIGTERM stopped every run (:func:`cancel_runs`): give the jobs a moment to
+        record themselves (longer when SLURM arrays were cancelled), then record the rest as interrupted."""
         why = _stopped_why(signum)
-        rows = progress.in_flight()
-        launches = {id(r.launch): r.launch for r in rows}.values()
-        for launch in launches:
-            launch.note_cancel(why)
-        stop_trainings(rows)
-        queued = [a["id"] for launch in launches for a in launch.slurm_arrays()]
-        slurm.cancel(queued)
-        return queued
-
-    def _wind_down(self, progress: Progress, signum: int) -> None:
-        """After Ctrl-C or SIGTERM: give the jobs a moment to record themselves, then record the
-        rest as interrupted."""
-        why = _stopped_why(signum)
-        queued = [a["id"] for r in progress.in_flight() for a in r.launch.slurm_arrays()]
-        deadline = time.monotonic() + (CANCEL_WAIT_S if queued else WIND_DOWN_S)
+        deadline = time.monotonic() + (CANCEL_WAIT_S if wait_for_slurm else WIND_DOWN_S)
         while time.monotonic() < deadline and any(_may_still_record(row) for row in progress.in_flight()):
             time.sleep(0.3)
-            progress.poll(force_check=bool(queued))
+            progress.poll(force_check=wait_for_slurm)
         stop_trainings(progress.in_flight(), signal.SIGKILL)
         for row in progress.in_flight():
             if row.status == Status.RUNNING:
@@ -432,7 +429,7 @@ class _Runs:
         self.gone = 0  # runs that finished before, whose output folders are gone
         # What earlier launches in this sweep dir left: every run's latest row, judged.
         self.earlier = sweep_rows(sweep_dir)
-        judge_all(self.earlier.values())
+        self.earlier_settings = judge_all(self.earlier.values()).settings  # each earlier launch's, read once
         # The new launch's runs.jsonl, written as the pass goes by (a line a run, none kept in memory).
         self.run_list: IO[str] = tempfile.TemporaryFile("w+")
         self._earlier_hashes: Dict[Path, Dict[str, str]] = {}
@@ -465,7 +462,7 @@ class _Runs:
 
     def _attach(self, row: Row, earlier: Row, run: RunFiles) -> None:
         """Follow a run an earlier launch still has queued or running, if it trains this very config."""
-        settings = earlier.launch.load_settings()
+        settings = self.earlier_settings.get(earlier.launch.root)
         config = Path(settings.config_dir) / f"{run.name}.json" if settings else None
         same = settings is not None and settings.command_words == list(self.command.words) \
             and _read(config) == run.text
@@ -482,8 +479,9 @@ class _Runs:
     def _entry(self, run: RunFiles, earlier: Optional[Row]) -> RunEntry:
         """This run's line in the new launch: its earlier attempts, if they trained this very config."""
         entry = RunEntry(run.name, hash=run_hash(run.text, self.command.words))
-        record = read_json(earlier.launch.run_file(run.name)) if earlier is not None else None
-        if record and self._earlier_hash(earlier.launch, run.name) == entry.hash:
+        same = earlier is not None and self._earlier_hash(earlier.launch, run.name) == entry.hash
+        record = read_json(earlier.launch.run_file(run.name)) if same else None
+        if record:
             entry.attempts = int(record.get("attempt") or 0)
             entry.first_started = record.get("first_started")
             entry.requeues = int(record.get("requeues") or 0)
@@ -551,14 +549,8 @@ def _may_still_record(row: Row) -> bool:
     """An open row whose job may still write its outcome: queued or elsewhere, or alive here."""
     if row.status == Status.PENDING:
         return row.task is not None
-    job_pid = _on_this_host(row, "job_pid")
+    job_pid = on_this_host(row, "job_pid")
     return job_pid is None or (alive(job_pid) and job_pid != os.getpid())
-
-
-def _on_this_host(row: Row, key: str) -> Optional[int]:
-    """A process id a running job recorded (``job_pid``, ``pgid``), if it runs on this machine."""
-    job = row.job or {}
-    return int(job[key]) if job.get(key) and job.get("host") == this_host() else None
 
 
 def _job_error(result: Any) -> Optional[BaseException]:
@@ -574,19 +566,6 @@ def _one_line(error: Optional[BaseException]) -> str:
         return "unknown error"
     text = str(error).strip()
     return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
-
-
-def stop_trainings(rows: List[Row], sig: int = signal.SIGTERM) -> None:
-    """Ask every job to stop, and signal the trainings running on this machine directly."""
-    for launch in {id(r.launch): r.launch for r in rows if r.launch is not None}.values():
-        launch.request_stop()
-    for row in rows:
-        pgid = _on_this_host(row, "pgid")
-        if row.status == Status.RUNNING and pgid is not None:
-            try:
-                os.killpg(pgid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 def resolve_gpus(options: LaunchOptions, launcher_target: str) -> Optional[Tuple[str, ...]]:

@@ -19,7 +19,8 @@ Layout inside ``hydra.sweep.dir`` (docs/run-mode.md, "The sweep dir is the truth
 Jobs may run in other processes (joblib), or on other machines (SLURM), so they
 talk only through these files, each written whole (temporary file, then rename).
 Everything a task needs is written before anything is launched; a launch folder is
-removed only once none of its tasks can still run (:func:`remove_dead_launches`). A
+removed only once none of its tasks can still run (``_Runs.dead_launches`` in
+:mod:`launcher.run_mode.launch`). A
 finished run is recorded beside its training output,
 ``<train.output_dir>/<run name>/.sweep_done/<hash>.json`` (the hash of its config
 and training command), so the same run is skipped by any later sweep, in any sweep

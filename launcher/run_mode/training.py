@@ -116,9 +116,9 @@ def end_leftovers(pgid: int) -> str:
         except (ProcessLookupError, PermissionError):
             break
         deadline = time.monotonic() + (GRACE_S if sig == signal.SIGTERM else 1.0)
-        while group_members(pgid) and time.monotonic() < deadline:
+        while (remaining := group_members(pgid)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not group_members(pgid):
+        if not remaining:
             break
     if not left:
         return ""
