@@ -177,16 +177,20 @@ print("finished run successfully!")
 """
 
 
-def _run_mode_sweep(work: Path, tag: str, runs: int) -> Tuple[List[str], Path]:
+def _run_mode_command(work: Path, tag: str, runs: int, train_script: Path) -> List[str]:
+    """``launch.mode=run`` of ``runs`` seeds training ``train_script`` on a stand-in dataset,
+    into ``work/trained_<tag>``, its sweep dir ``work/sd_<tag>``."""
     dataset = work / "demo.hdf5"
     dataset.write_bytes(b"bench")
+    return [sys.executable, str(RUN_PY), f"train.seed=range(0,{runs})", "launch.mode=run",
+            f"launch.train_script={train_script}", f"train.data={dataset}",
+            f"train.output_dir={work / f'trained_{tag}'}", f"hydra.sweep.dir={work / f'sd_{tag}'}"]
+
+
+def _run_mode_sweep(work: Path, tag: str, runs: int) -> Tuple[List[str], Path]:
     train = work / "trivial_train.py"
     train.write_text(TRIVIAL_TRAIN)
-    starts = work / f"starts_{tag}.txt"
-    cmd = [sys.executable, str(RUN_PY), f"train.seed=range(0,{runs})", "launch.mode=run",
-           f"launch.train_script={train}", f"train.data={dataset}", f"train.output_dir={work / f'trained_{tag}'}",
-           f"hydra.sweep.dir={work / f'sd_{tag}'}"]
-    return cmd, starts
+    return _run_mode_command(work, tag, runs, train), work / f"starts_{tag}.txt"
 
 
 def bench_run_mode_memory(work: Path, sizes: Sequence[int]) -> List[Tuple[int, float, float]]:
@@ -268,21 +272,17 @@ def bench_submission(work: Path, runs: int) -> Dict[str, Any]:
         os.environ["PATH"] = old_path
     if real:
         slurm.cancel([a["id"] for a in arrays])
-    dataset = work / "demo.hdf5"
-    dataset.write_bytes(b"bench")
-    cmd = [sys.executable, str(RUN_PY), f"train.seed=range(0,{runs})", "launch.mode=run", f"launch.train_script={STUB}",
-           f"train.data={dataset}", f"train.output_dir={work / 'submit_trained'}",
-           f"hydra.sweep.dir={work / 'submit_sweep'}", "hydra/launcher=submitit_slurm", "launch.detach=true",
-           "+hydra.launcher.additional_parameters={hold:true}"]
+    cmd = _run_mode_command(work, "submit", runs, STUB) + [
+        "hydra/launcher=submitit_slurm", "launch.detach=true", "+hydra.launcher.additional_parameters={hold:true}"]
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
     sweep_s = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"the detached sweep failed:\n{done.stderr}")
-    status = [sys.executable, "-m", "launcher.status", str(work / "submit_sweep")]
+    status = [sys.executable, "-m", "launcher.status", str(work / "sd_submit")]
     queued_s, _ = timed(status, REPO) if real else (float("nan"), 0.0)
     if real:
-        sweep_arrays = json.loads(next((work / "submit_sweep" / ".sweep").glob("*/slurm.json")).read_text())
+        sweep_arrays = json.loads(next((work / "sd_submit" / ".sweep").glob("*/slurm.json")).read_text())
         slurm.cancel([a["id"] for a in sweep_arrays["arrays"]])
     ended_s, _ = timed(status, REPO) if real else (float("nan"), 0.0)
     return {"runs": runs, "arrays": len(arrays), "submit_s": submit_s, "sweep_s": sweep_s,
@@ -316,17 +316,13 @@ def greedy_makespan(durations: Sequence[float], workers: int) -> float:
 
 def bench_wave(work: Path) -> Dict[str, float]:
     """The issue's wave-barrier case: 16 uneven runs on 8 joblib workers."""
-    dataset = work / "demo.hdf5"
-    dataset.write_bytes(b"bench")
     train = work / "sleeping_train.py"
     train.write_text(SLEEPING_TRAIN)
     spans = work / "wave_spans.txt"
     env = dict(os.environ, BENCH_DURATIONS=json.dumps(WAVE_DURATIONS), BENCH_STARTS=str(spans),
                PYTHONPATH=str(REPO))
-    cmd = [sys.executable, str(RUN_PY), f"train.seed=range(0,{len(WAVE_DURATIONS)})", "launch.mode=run",
-           f"launch.train_script={train}", f"train.data={dataset}", f"train.output_dir={work / 'wave_trained'}",
-           f"hydra.sweep.dir={work / 'wave_sd'}", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={WAVE_WORKERS}",
-           "launch.report=false"]
+    cmd = _run_mode_command(work, "wave", len(WAVE_DURATIONS), train) + [
+        "hydra/launcher=joblib", f"hydra.launcher.n_jobs={WAVE_WORKERS}", "launch.report=false"]
     subprocess.run(cmd, cwd=work, env=env, check=True, capture_output=True)
     times = sorted(tuple(map(float, line.split())) for line in spans.read_text().splitlines())
     makespan = max(end for _, end in times) - times[0][0]

@@ -74,6 +74,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from tools.refresh_conf import git
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "tests" / "data"
 CASES_FILE = DATA_DIR / "generator_cases.json"
@@ -88,15 +90,9 @@ DIR_TOKEN = "<dir>"
 ROBOMIMIC_TOKEN = "<robomimic>"
 
 
-def git(git_dir: str, *args: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", git_dir, *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
 def extract(git_dir: str, branch: str, into: Path) -> Dict[str, Any]:
     """Copy one branch's hyperparam_utils.py into ``into`` and import it."""
-    source = git(git_dir, "show", "{}:{}".format(branch, SOURCE_PATH))
+    source = git(git_dir, "show", "{}:{}".format(branch, SOURCE_PATH), text=True)
     path = into / "hyperparam_utils_{}.py".format(branch.replace("-", "_").replace(".", "_"))
     path.write_text(source)
     module_name = "_oracle_" + path.stem
@@ -106,8 +102,8 @@ def extract(git_dir: str, branch: str, into: Path) -> Dict[str, Any]:
     return {
         "module": module,
         "path": str(path),
-        "commit": git(git_dir, "rev-parse", branch).strip(),
-        "blob": git(git_dir, "rev-parse", "{}:{}".format(branch, SOURCE_PATH)).strip(),
+        "commit": git(git_dir, "rev-parse", branch, text=True).strip(),
+        "blob": git(git_dir, "rev-parse", "{}:{}".format(branch, SOURCE_PATH), text=True).strip(),
     }
 
 
@@ -379,8 +375,9 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     robomimic_dir = robomimic.__path__[0]
     index = record_templates(args.robomimic_git)
-    VERSION_CASES_FILE.write_text(json.dumps(version_cases(index), indent=1) + "\n")
-    cases = json.loads(Path(args.cases).read_text()) + json.loads(VERSION_CASES_FILE.read_text())
+    recorded = version_cases(index)
+    VERSION_CASES_FILE.write_text(json.dumps(recorded, indent=1) + "\n")
+    cases = json.loads(Path(args.cases).read_text()) + recorded
     ids = [case["id"] for case in cases]
     if len(ids) != len(set(ids)):
         raise SystemExit("duplicate case ids")

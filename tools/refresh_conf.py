@@ -26,21 +26,20 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from launcher.robomimic import schema_file
 from launcher.robomimic.installed import make_document, run_dump
-from launcher.robomimic.versions import SCHEMAS, family_of
+from launcher.robomimic.versions import BUNDLED, SCHEMAS, family_of
 
-# The bundled robomimics and the refs they are recorded from (issue 16).
-REFS: Tuple[Tuple[str, str], ...] = (
-    ("v0.3.0", "0.3.0"), ("v0.5.0", "0.5.0"), ("master", "master"), ("robocasa", "robocasa"),
-    ("dexmimicgen", "dexmimicgen"),
-)
+# The bundled robomimics and the refs they are recorded from (issue 16): a release from its
+# tag, a branch from itself.
+REFS: Tuple[Tuple[str, str], ...] = tuple((f"v{name}" if name[0].isdigit() else name, name) for name in BUNDLED)
 
 
-def git(git_dir: str, *args: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", git_dir, *args], check=True, capture_output=True).stdout
+def git(git_dir: str, *args: str, text: bool = False) -> Any:
+    """``git --git-dir GIT_DIR ARGS...``'s output: bytes, or ``text``."""
+    return subprocess.run(["git", "--git-dir", git_dir, *args], check=True, capture_output=True, text=text).stdout
 
 
 def six_folder() -> str:
