@@ -12,17 +12,12 @@ import time
 from pathlib import Path
 from typing import List
 
-import pandas as pd
 import pytest
 
 from tests.helpers import REPO
-from tests.integration.cluster import SLEEPY, job_name, needs_slurm, queued, run, sweep
+from tests.integration.cluster import SLEEPY, job_name, manifest, needs_slurm, queued, run, sweep
 
 pytestmark = [pytest.mark.integration, needs_slurm]
-
-
-def manifest(tmp_path: Path, sd: str = "sd") -> pd.DataFrame:
-    return pd.read_json(tmp_path / sd / "manifest.jsonl", lines=True)
 
 
 def sbatch_files(tmp_path: Path, sd: str = "sd") -> List[str]:
@@ -33,7 +28,7 @@ def test_the_shipped_sweep_trains_on_slurm_and_a_rerun_skips(tmp_path):
     proc = run(sweep(tmp_path, "sweep=bc_rnn_hyper", "experiment.name=bc_rnn_hyper",
                      f"launch.train_script={REPO / 'train_stub.py'}"))
     assert proc.returncode == 0, proc.stderr
-    table = manifest(tmp_path)
+    table = manifest(tmp_path / "sd")
     assert len(table) == 8 and set(table["status"]) == {"succeeded"}
     assert all(Path(d).is_dir() for d in table["output_dir"])
     assert "[sweep] 8 done, 0 failed, 0 running, 0 left" in proc.stderr
@@ -47,7 +42,7 @@ def test_the_shipped_sweep_trains_on_slurm_and_a_rerun_skips(tmp_path):
 def test_a_failing_run_is_failed_with_its_reason(tmp_path):
     proc = run(sweep(tmp_path, "train.seed=1,2,3", f"launch.train_script={REPO / 'tests/data/seed_decides_train.py'}"))
     assert proc.returncode == 1 and "2 of 3 runs failed" in proc.stderr and "Traceback" not in proc.stderr
-    assert list(manifest(tmp_path)["reason"]) == ["", "exit code 3: something went wrong", "CUDA out of memory"]
+    assert list(manifest(tmp_path / "sd")["reason"]) == ["", "exit code 3: something went wrong", "CUDA out of memory"]
 
 
 def test_scancel_of_a_running_and_a_queued_run_fails_them_and_the_sweep_ends(tmp_path):
@@ -70,7 +65,7 @@ def test_scancel_of_a_running_and_a_queued_run_fails_them_and_the_sweep_ends(tmp
     subprocess.run(["scancel", running[0]], check=True)
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 1, err
-    table = manifest(tmp_path).set_index("name")
+    table = manifest(tmp_path / "sd").set_index("name")
     assert table.loc["test_seed_1", "status"] == "interrupted"
     assert table.loc["test_seed_1", "reason"].startswith("cancelled in SLURM (CANCELLED by 0")
     assert table.loc["test_seed_3", "status"] == "interrupted"
@@ -84,7 +79,7 @@ def test_launch_timeout_min_ends_a_run_and_sets_slurms_limit_with_submitits_marg
     proc = run(sweep(tmp_path, "train.seed=choice(1)", f"launch.train_script={SLEEPY}", "launch.timeout_min=0.05",
                      "hydra.launcher.timeout_min=1"), env=env)
     assert proc.returncode == 1, proc.stderr
-    assert list(manifest(tmp_path)["reason"]) == ["timed out after 0.05 min"]
+    assert list(manifest(tmp_path / "sd")["reason"]) == ["timed out after 0.05 min"]
     # The run's own limit is 0.05 min; SLURM's must leave room for submitit's USR2, which comes
     # signal_delay_s (120) before it and up to a minute early: 1 + ceil(180 / 60) + 1 = 5.
     (sbatch,) = sbatch_files(tmp_path)
@@ -97,7 +92,7 @@ def test_the_robomimic_slurm_preset_with_a_limit_below_its_default(tmp_path):
                      "train.num_data_workers=1", "hydra.launcher.gpus_per_node=null", "hydra.launcher.mem_gb=1",
                      "launch.timeout_min=30", launcher="robomimic_slurm"))
     assert proc.returncode == 0, proc.stderr
-    assert set(manifest(tmp_path)["status"]) == {"succeeded"}
+    assert set(manifest(tmp_path / "sd")["status"]) == {"succeeded"}
     (sbatch,) = sbatch_files(tmp_path)
     assert re.search(r"^#SBATCH --cpus-per-task=2$", sbatch, re.M), "num_data_workers + 1"
     # 30 min + submitit's margin (USR2 at signal_delay_s=120 before the limit, up to a minute early,
@@ -112,7 +107,7 @@ def test_a_request_the_cluster_can_never_meet_fails_instead_of_waiting_forever(t
     proc = run(sweep(tmp_path, "train.seed=1,2", f"launch.train_script={REPO / 'train_stub.py'}",
                      "hydra.launcher.cpus_per_task=3"), timeout=120)
     assert proc.returncode == 1, proc.stderr
-    reasons = set(manifest(tmp_path)["reason"])
+    reasons = set(manifest(tmp_path / "sd")["reason"])
     assert len(reasons) == 1 and next(iter(reasons)).startswith(
         "not started: SLURM cannot start it: pending with reason PartitionConfig"), reasons
     assert queued(job_name(tmp_path / "sd")) == [], "the sweep cancelled what it submitted"
