@@ -68,9 +68,6 @@ from launcher.robomimic.tfevents import EventWriter
 Config = Dict[str, Any]
 Metrics = Dict[str, float]
 DEFAULT_ENV = "Lift"
-# The families whose train.py reads train.data as a list of datasets throughout: --dataset
-# and a string become [{"path": ...}] (config.json shows it), one rollout env per dataset.
-LIST_DATASET_FLAG = ("0.5.0", "master")
 
 
 # --- config -------------------------------------------------------------------------
@@ -116,8 +113,7 @@ def load_config(args: argparse.Namespace, robomimic: Any) -> Config:
     merge(config, ext_cfg, schema.plain_dicts)
     if args.dataset is not None:
         # 0.5 and master read --dataset as a one-dataset list; the others as the path.
-        config["train"]["data"] = [{"path": args.dataset}] if robomimic.profile.family in LIST_DATASET_FLAG \
-            else args.dataset
+        config["train"]["data"] = robomimic.profile.trained_data(args.dataset)
     if args.name is not None:
         config["experiment"]["name"] = args.name
     if getattr(args, "output", None) is not None:
@@ -148,14 +144,12 @@ def dataset_paths(config: Config, profile: Any) -> List[str]:
     0.3.0 expands one path (a list: ``expected str, ... not list``), robocasa iterates a
     list (a string: ``string indices must be integers``), the others take either; 0.5 and
     master rewrite a string as ``[{"path": ...}]``, which config.json then shows."""
-    data = config["train"]["data"]
+    data = config["train"]["data"] = profile.trained_data(config["train"]["data"])
     if profile.data == "path":
         paths = [os.path.expanduser(data)]
     else:
         if isinstance(data, str) and profile.data == "path_or_list":
             data = [{"path": data}]
-            if profile.family in LIST_DATASET_FLAG:
-                config["train"]["data"] = data
         paths = [os.path.expanduser(entry["path"]) for entry in data]
     for path in paths:
         if not os.path.exists(path):
@@ -660,12 +654,12 @@ class Latest:
             return json.load(f)["variable_state"]
 
 
-def rollout_envs(config: Config, family: str, dataset: str) -> List[str]:
+def rollout_envs(config: Config, profile: Any, dataset: str) -> List[str]:
     """The envs rollouts run in, by the names the log uses: 0.5 and master make one per
     dataset to evaluate (``eval``), named by its ``key`` or its file's stem; the others
     ``experiment.env`` or the dataset's env, then ``experiment.additional_envs``."""
     experiment = config["experiment"]
-    if family in LIST_DATASET_FLAG:
+    if profile.data_as_list:
         datasets = config["train"]["data"][:1] if experiment["env"] is not None else config["train"]["data"]
         return [entry.get("key") or os.path.splitext(os.path.basename(entry["path"]))[0]
                 for entry in datasets if entry.get("eval", True)]
@@ -751,7 +745,7 @@ def train(config: Config, profile: Any, args: argparse.Namespace) -> None:
     paths = dataset_paths(config, profile)
     print("\n============= Loaded Environment Metadata =============")
     print("train_stub.py: synthetic training, the dataset is not read")
-    envs = rollout_envs(config, profile.family, paths[0]) if config["experiment"]["rollout"]["enabled"] else []
+    envs = rollout_envs(config, profile, paths[0]) if config["experiment"]["rollout"]["enabled"] else []
     logger = DataLogger(dirs["logs"], config["experiment"]["logging"]["log_tb"])
     check_splits(config)
     state = Latest(dirs["run"]).load() if resume else None

@@ -62,16 +62,19 @@ def test_output_dir_default_is_robomimics_rule_in_every_robomimic(algo):
             assert versions.bundled(name).defaults(algo)["train"]["output_dir"] == output_dir_setting(None, algo)
 
 
-# What each tree's train.py and generator do (measured; REPORT.md sections 2, 3 and 5).
+# What each tree's train.py and generator do (measured; REPORT.md sections 2, 3 and 5; data_as_list: its
+# train.py rewrites a string train.data as [{"path": ...}], 0.5.0 lines 78-80, master lines 78-81).
 MEASURED = {
-    "0.3.0": dict(family="0.3.0", data="path", resume=None, last_checkpoint=False, generator="0.3.0"),
-    "0.5.0": dict(family="0.5.0", data="path_or_list", resume="only_folder", last_checkpoint=True,
+    "0.3.0": dict(family="0.3.0", data="path", data_as_list=False, resume=None, last_checkpoint=False,
+                  generator="0.3.0"),
+    "0.5.0": dict(family="0.5.0", data="path_or_list", data_as_list=True, resume="only_folder", last_checkpoint=True,
                   generator="master"),
-    "master": dict(family="master", data="path_or_list", resume="latest_folder", last_checkpoint=True,
-                   generator="master"),
-    "robocasa": dict(family="robocasa", data="list", resume=None, last_checkpoint=False, generator="robocasa"),
-    "dexmimicgen": dict(family="dexmimicgen", data="path_or_list", resume="only_folder", last_checkpoint=True,
-                        generator="master"),
+    "master": dict(family="master", data="path_or_list", data_as_list=True, resume="latest_folder",
+                   last_checkpoint=True, generator="master"),
+    "robocasa": dict(family="robocasa", data="list", data_as_list=False, resume=None, last_checkpoint=False,
+                     generator="robocasa"),
+    "dexmimicgen": dict(family="dexmimicgen", data="path_or_list", data_as_list=False, resume="only_folder",
+                        last_checkpoint=True, generator="master"),
 }
 
 

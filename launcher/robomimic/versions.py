@@ -65,6 +65,9 @@ class Profile:
     # train.data: "path" (one string; a list crashes train.py), "list" (a list of dataset
     # dicts; a string crashes it), or "path_or_list".
     data: str
+    # train.py turns a string train.data (and --dataset) into [{"path": ...}] before it
+    # writes config.json, and runs rollouts in one env per dataset (0.5, master).
+    data_as_list: bool
     # --resume: None, "only_folder" (<output_dir>/<name>/ must hold exactly one timestamp
     # folder), or "latest_folder" (the newest one).
     resume: Optional[str]
@@ -75,10 +78,15 @@ class Profile:
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> "Profile":
-        return Profile(**{**data, "train_args": tuple(data["train_args"])})
+        """A recorded profile; a trait recorded before it existed is its family's."""
+        return Profile(**{**FAMILIES[data["family"]], **data, "train_args": tuple(data["train_args"])})
 
     def to_dict(self) -> Dict[str, Any]:
         return {**asdict(self), "train_args": list(self.train_args)}
+
+    def trained_data(self, data: Any) -> Any:
+        """``train.data`` as this robomimic's train.py leaves it in config.json."""
+        return [{"path": data}] if self.data_as_list and isinstance(data, str) else data
 
 
 # The families, measured on each tree (the research report, /work/research/robomimic/REPORT.md).
@@ -86,11 +94,12 @@ class Profile:
 # writes no script, and differs from master's only for an empty base name ("_" first)
 # and by always writing its default wandb project "debug", which its defaults hold anyway.
 FAMILIES: Dict[str, Dict[str, Any]] = {
-    "0.3.0": dict(data="path", resume=None, generator="0.3.0", first_epoch=1),
-    "0.5.0": dict(data="path_or_list", resume="only_folder", generator="master", first_epoch=1),
-    "master": dict(data="path_or_list", resume="latest_folder", generator="master", first_epoch=1),
-    "robocasa": dict(data="list", resume=None, generator="robocasa", first_epoch=0),
-    "dexmimicgen": dict(data="path_or_list", resume="only_folder", generator="master", first_epoch=1),
+    "0.3.0": dict(data="path", data_as_list=False, resume=None, generator="0.3.0", first_epoch=1),
+    "0.5.0": dict(data="path_or_list", data_as_list=True, resume="only_folder", generator="master", first_epoch=1),
+    "master": dict(data="path_or_list", data_as_list=True, resume="latest_folder", generator="master", first_epoch=1),
+    "robocasa": dict(data="list", data_as_list=False, resume=None, generator="robocasa", first_epoch=0),
+    "dexmimicgen": dict(data="path_or_list", data_as_list=False, resume="only_folder", generator="master",
+                        first_epoch=1),
 }
 BASE_ARGS = ("--config", "--algo", "--name", "--dataset", "--debug")
 
