@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from launcher.report.write import write_report
+from launcher.robomimic.versions import ENV_VAR
 from tests.helpers import REPO
 from tests.test_report import LR, SEED, cut_after, expected_metrics, logged_in_text, stub_config, train
 
@@ -174,6 +175,31 @@ def test_runs_of_another_sweep_with_the_same_names_are_not_this_ones(tmp_path, m
     assert [(r["status"], r["epochs"]) for r in table] == [("pending", "")] * 2
     assert table[0]["reason"] == "no output folder yet (1 folder(s) of that name hold other configs)"
     assert [r["status"] for r in report_rows(tmp_path / "theirs", monkeypatch, tmp_path)] == ["succeeded"] * 2
+
+
+@pytest.mark.parametrize("robomimic", ["0.5.0", "master"])
+def test_a_dataset_path_written_back_as_a_list_is_still_this_configs(tmp_path, monkeypatch, robomimic):
+    """robomimic 0.5's and master's train.py rewrite a string train.data as [{"path": ...}]
+    before writing config.json: those trainings are this sweep's. A folder whose list names
+    another dataset is not."""
+    monkeypatch.setenv(ENV_VAR, robomimic)
+    mine = [script_config(f"ds_seed_{seed}", 1e-3, seed, tmp_path / "trained") for seed in (1, 2)]
+    folders = [train(config, tmp_path)[0] for config in mine]
+    written = [json.loads((folder / "config.json").read_text())["train"]["data"] for folder in folders]
+    assert written == [[{"path": config["train"]["data"]}] for config in mine]
+    other_data = tmp_path / "other.hdf5"
+    shutil.copyfile(mine[0]["train"]["data"], other_data)
+    theirs = json.loads(json.dumps(mine))
+    for config in theirs:
+        config["train"]["data"] = str(other_data)
+    write_sweep(tmp_path / "mine", mine, made_in=tmp_path)
+    write_sweep(tmp_path / "theirs", theirs, made_in=tmp_path)
+    table = report_rows(tmp_path / "mine", monkeypatch, tmp_path)
+    assert [(r["status"], r["output_dir"], r["reason"]) for r in table] == [
+        ("succeeded", str(folder), "") for folder in folders]
+    table = report_rows(tmp_path / "theirs", monkeypatch, tmp_path)
+    assert [(r["status"], r["reason"]) for r in table] == [
+        ("pending", "no output folder yet (1 folder(s) of that name hold other configs)")] * 2
 
 
 def test_a_config_that_cannot_be_read_is_listed_and_says_so(tmp_path, monkeypatch):

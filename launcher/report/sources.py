@@ -36,11 +36,13 @@ from launcher.robomimic.paths import (
     timestamp_folders,
 )
 from launcher.robomimic.train_command import ROBOMIMIC, ROBOMIMIC_LINE_SCRIPT
+from launcher.robomimic.versions import BUNDLED, Profile, bundled
 
 MANIFEST = "manifest.jsonl"
 CONFIGS = "configs"
 SCRIPT = "run.sh"
 SEED_KEY = "train.seed"
+DATA_KEY = "train.data"
 _IGNORED_LEAVES = ("experiment.name",)
 
 
@@ -324,12 +326,34 @@ def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], root
 
 def trained_config_is(run_dir: str, config: Dict[str, Any]) -> bool:
     """Whether the training in ``run_dir`` ran ``config``: every value ``config`` sets is in
-    the ``config.json`` robomimic wrote there (which adds its defaults)."""
+    the ``config.json`` robomimic wrote there (which adds its defaults), as its train.py
+    writes it."""
     trained, _ = _read_config(Path(run_dir) / "config.json")
     if trained is None:
         return False
     have = flatten(trained)
-    return all(key in have and have[key] == value for key, value in flatten(config).items())
+    return all(key in have and _trained_as(key, value, have[key]) for key, value in flatten(config).items())
+
+
+def _trained_as(key: str, value: Any, trained: Any) -> bool:
+    """Whether ``trained`` (config.json's) is what robomimic's train.py makes of the config's
+    ``value``: the value itself, or for ``train.data`` what a robomimic that rewrites it writes
+    (``Profile.trained_data``: 0.5's and master's train.py turn a string into ``[{"path": ...}]``
+    before writing config.json). A script-mode sweep does not record which robomimic ran its
+    run.sh, so any robomimic's rewrite counts: each names the same dataset."""
+    if trained == value:
+        return True
+    return key == DATA_KEY and any(trained == profile.trained_data(value) for profile in _profiles())
+
+
+_PROFILES: List[Profile] = []
+
+
+def _profiles() -> List[Profile]:
+    """The bundled robomimics' profiles: every family's train.py semantics, read once."""
+    if not _PROFILES:
+        _PROFILES.extend(bundled(name).profile for name in BUNDLED)
+    return _PROFILES
 
 
 def _log_tail_says_finished(run_dir: str) -> bool:
