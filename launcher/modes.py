@@ -6,8 +6,9 @@
 """
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Hashable, List
+from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from launcher.core.params import group_sizes, show_value
 from launcher.core.plan import SweepPlan
@@ -20,7 +21,30 @@ from launcher.request.planning import make_plan
 from launcher.robomimic.versions import Robomimic, checked_against
 
 
-def run(request: SweepRequest, hydra_jobs: Any) -> List[Any]:
+@dataclass(frozen=True)
+class HydraJobs:
+    """What the modes need from Hydra: its launcher, the sweep dir, how many workers.
+
+    Here, not in run mode, so that list and script mode do not import run mode."""
+
+    launcher: Any  # hydra.plugins.launcher.Launcher
+    sweep_dir: Path
+    max_batch_size: Optional[int]
+    launcher_target: str  # the launcher's _target_, for the checks that depend on it
+    save_config: Callable[[Path], None]  # writes multirun.yaml, as Hydra's sweepers do
+    slim_jobs: Callable[[], None] = lambda: None  # makes jobs compose only what they need
+    # Fits a queue launcher's request to the runs: (launch.timeout_min, most train.num_data_workers).
+    fit_launcher: Callable[[Optional[float], int], None] = lambda timeout_min, data_workers: None
+    # How many runs the launcher trains at once (local: worker jobs to hand it), for N runs.
+    parallelism: Callable[[int], int] = lambda runs: 1
+
+    @property
+    def queue(self) -> bool:
+        """SLURM: the launcher submits job arrays (RobomimicSlurmLauncher)."""
+        return hasattr(self.launcher, "submit_array")
+
+
+def run(request: SweepRequest, hydra_jobs: HydraJobs) -> List[Any]:
     plan = make_plan(request)
     options = request.options
     report_excluded(plan)

@@ -99,7 +99,7 @@ class RobomimicSweeper(Sweeper):
             "", results_filter=ObjectType.GROUP, config_name=str(self.config.hydra.job.config_name)))
 
     def _hydra_jobs(self, cwd: Path) -> Any:
-        from launcher.run_mode.launch import HydraJobs
+        from launcher.modes import HydraJobs
 
         assert self.config is not None
         config = self.config

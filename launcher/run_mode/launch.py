@@ -24,13 +24,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import IO, Any, Dict, List, Optional, Set, Tuple
 
 from launcher.core.errors import SweepError
 from launcher.core.plan import SweepPlan
 from launcher.core.status import FINAL, Status
+from launcher.modes import HydraJobs
 from launcher.output.each_run import RunFiles, write_runs
 from launcher.output.interrupts import Interrupts, SweepInterrupted, install, restore
 from launcher.output.locks import Locks, holder_note
@@ -79,27 +79,6 @@ SUMMARY_LIMIT = 50
 WIND_DOWN_S = 8.0  # how long an interrupted local sweep waits for its jobs to record themselves
 CANCEL_WAIT_S = 45.0  # how long an interrupted SLURM sweep waits for its cancelled tasks to end
 LIVE = (Status.PENDING, Status.RUNNING)
-
-
-@dataclass(frozen=True)
-class HydraJobs:
-    """What run mode needs from Hydra: its launcher, the sweep dir, how many workers."""
-
-    launcher: Any  # hydra.plugins.launcher.Launcher
-    sweep_dir: Path
-    max_batch_size: Optional[int]
-    launcher_target: str  # the launcher's _target_, for the checks that depend on it
-    save_config: Callable[[Path], None]  # writes multirun.yaml, as Hydra's sweepers do
-    slim_jobs: Callable[[], None] = lambda: None  # makes jobs compose only what they need
-    # Fits a queue launcher's request to the runs: (launch.timeout_min, most train.num_data_workers).
-    fit_launcher: Callable[[Optional[float], int], None] = lambda timeout_min, data_workers: None
-    # How many runs the launcher trains at once (local: worker jobs to hand it), for N runs.
-    parallelism: Callable[[int], int] = lambda runs: 1
-
-    @property
-    def queue(self) -> bool:
-        """SLURM: the launcher submits job arrays (RobomimicSlurmLauncher)."""
-        return hasattr(self.launcher, "submit_array")
 
 
 def launch_sweep(plan: SweepPlan, options: LaunchOptions, cwd: Path, hydra: HydraJobs,
