@@ -9,7 +9,7 @@ composition is told (:func:`select_robomimic`). Hydra's own override parser read
 the arguments; everything else about them stays Hydra's.
 """
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Collection, Iterator, List, Optional, Tuple
 
 from omegaconf import OmegaConf
 
@@ -43,21 +43,27 @@ def check_command_line(argv: List[str], conf: Path) -> Optional[str]:
 _FLAGS_WITH_A_VALUE = {"--config-dir", "-cd", "--config-path", "-cp", "--config-name", "-cn", "--package", "-p"}
 
 
-def _sweep_overrides(argv: List[str]) -> List[str]:
-    """The overrides on the command line that sweep (``train.seed=1,2``), as Hydra parses them."""
+def _overrides(argv: List[str], keys: Optional[Collection[str]] = None) -> Iterator[Tuple[str, Any]]:
+    """Each override on the command line (of ``keys`` only, if given) and Hydra's parse of it;
+    Hydra's flags and their values are skipped, and so are overrides Hydra's grammar refuses
+    (Hydra reports them itself)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
-    found = []
     for before, arg in zip([""] + argv, argv):
-        if arg.startswith("-") or "=" not in arg or before in _FLAGS_WITH_A_VALUE:
+        if arg.startswith("-") or "=" not in arg or before in _FLAGS_WITH_A_VALUE \
+                or keys is not None and arg.split("=", 1)[0].lstrip("+") not in keys:
             continue
         try:
-            if parser.parse_override(arg).is_sweep_override():
-                found.append(arg)
-        except Exception:  # Hydra's grammar errors have several types; Hydra reports them itself
+            override = parser.parse_override(arg)
+        except Exception:  # Hydra's grammar errors have several types
             continue
-    return found
+        yield arg, override
+
+
+def _sweep_overrides(argv: List[str]) -> List[str]:
+    """The overrides on the command line that sweep (``train.seed=1,2``), as Hydra parses them."""
+    return [arg for arg, override in _overrides(argv) if override.is_sweep_override()]
 
 
 def _config_dirs(argv: List[str], conf: Path) -> List[Path]:
@@ -104,27 +110,17 @@ def select_robomimic(argv: List[str], conf: Path) -> Optional[str]:
     """Compose with the robomimic the command line picks (``launch.robomimic``,
     ``launch.python``; Hydra's own parser reads them); a message if it cannot be had,
     or if ``algo=NAME`` is not one of its algorithms."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
     from launcher.core.errors import SweepError
     from launcher.request.overrides import plain_value
     from launcher.robomimic import selection
 
     chosen = {"launch.robomimic": selection.AUTO, "launch.python": None, "algo": None}
-    parser = OverridesParser.create()
-    for before, arg in zip([""] + argv, argv):
-        if arg.startswith("-") or "=" not in arg or before in _FLAGS_WITH_A_VALUE \
-                or arg.split("=", 1)[0].lstrip("+") not in chosen:
-            continue
-        try:
-            override = parser.parse_override(arg)
-        except Exception:
-            continue  # Hydra reports a malformed override itself
+    for _, override in _overrides(argv, chosen):
         if not override.is_sweep_override() and not override.is_delete():
             chosen[override.key_or_group] = plain_value(override.value())
     name, python = chosen["launch.robomimic"], chosen["launch.python"]
     try:
-        robomimic = selection.select(selection.check_choice(name), None if python is None else str(python))
+        robomimic = selection.select(name, None if python is None else str(python))
         algo = chosen["algo"]
         if algo is not None and not _config_files(argv, conf, "algo", str(algo)):  # a user's own algo/NAME.yaml is Hydra's
             robomimic.schema(algo, f"algo={algo}")
