@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from launcher.core.status import FINISHED, Status
 from launcher.report import ReportError
-from launcher.robomimic.logs import log_verdict
+from launcher.robomimic.logs import LogVerdict, log_verdict
 from launcher.robomimic.paths import (
     folder_time,
     installed_train_script,
@@ -164,7 +164,8 @@ class _Locator:
     def settings(self) -> Tuple[Optional[str], Optional[str]]:
         """(train script, working directory) of the sweep, as far as known."""
         if self._settings is None:
-            self._settings = self._from_launch() or self._from_multirun_yaml() or (None, None)
+            script, cwd = self._from_launch() or self._from_multirun_yaml() or (None, None)
+            self._settings = train_script_path(script), cwd
         return self._settings
 
     def _from_launch(self) -> Optional[Tuple[Optional[str], Optional[str]]]:
@@ -182,8 +183,7 @@ class _Locator:
             return None
         script = (saved.get("launch") or {}).get("train_script")
         if script == ROBOMIMIC:
-            robomimic_train = installed_train_script()
-            return (str(robomimic_train) if robomimic_train else None), cwd
+            return script, cwd
         return (os.path.join(cwd, os.path.expanduser(script)) if isinstance(script, str) else None), cwd
 
     def started(self, name: str) -> Optional[float]:
@@ -212,7 +212,8 @@ class _Locator:
 # --- script mode ------------------------------------------------------------------------
 
 def _script_mode_sweep(folder: Path) -> Sweep:
-    paths, script = _config_order(folder)
+    paths, script_word = _config_order(folder)
+    script = train_script_path(script_word)
     trained_in = _cwd_of(_multirun_yaml(folder))
     configs: List[Tuple[Path, Optional[Dict[str, Any]], str]] = []  # (path, config or None, why not)
     for path in paths:
@@ -230,7 +231,7 @@ def _script_mode_sweep(folder: Path) -> Sweep:
                                   f"{CONFIGS}/{path.name} could not be read: {problem}", readable=False))
             continue
         params = {k: leaves[id(config)].get(k) for k in keys}
-        runs.append(_script_run(i, config, params, output_root(config, script, trained_in)))
+        runs.append(_script_run(i, config, leaves[id(config)], params, output_root(config, script, trained_in)))
     # No constants: every leaf the runs share would be one, swept or not; configs cannot tell.
     return Sweep(folder, "script", tuple(runs), keys, {})
 
@@ -303,36 +304,40 @@ def _cwd_of(saved: Optional[Dict[str, Any]]) -> Optional[str]:
     return str(runtime["cwd"]) if isinstance(runtime, dict) and runtime.get("cwd") else None
 
 
-def _script_run(index: int, config: Dict[str, Any], params: Dict[str, Any], root: Optional[Path]) -> RunSource:
-    """A script-mode run as its output folders show it: only folders whose own ``config.json``
-    is this config count (another sweep may train runs of the same names there)."""
+def _script_run(index: int, config: Dict[str, Any], leaves: Dict[str, Any], params: Dict[str, Any],
+                root: Optional[Path]) -> RunSource:
+    """A script-mode run as its output folders show it (``leaves``: its config, flattened): only
+    folders whose own ``config.json`` is this config count (another sweep may train runs of the
+    same names there); each folder's log is judged once."""
     name = str((config.get("experiment") or {}).get("name"))
     if root is None:
         return RunSource(index, name, Status.UNKNOWN, params, None, None,
                          "train.output_dir is relative, and where its training resolved it is unknown (the sweep "
                          "has no multirun.yaml, or run.sh's train.py is robomimic's and robomimic is not installed)")
     everything = output_folders(root, name)
-    folders = [folder for folder in everything if trained_config_is(folder, config)]
+    folders = [folder for folder in everything if trained_config_is(folder, leaves)]
     if not folders:
         other = f" ({len(everything)} folder(s) of that name hold other configs)" if everything else ""
         return RunSource(index, name, Status.PENDING, params, None, None, f"no output folder yet{other}")
+    newest: Optional[LogVerdict] = None
     for folder in reversed(folders):
-        if _log_tail_says_finished(folder):
+        verdict = log_verdict(os.path.join(folder, "logs", "log.txt"))
+        if verdict.finished:
             return RunSource(index, name, Status.SUCCEEDED, params, folder, None, "")
-    newest = folders[-1]
+        newest = newest or verdict
     status, reason = _unfinished_status(newest)
-    return RunSource(index, name, status, params, newest, None, reason)
+    return RunSource(index, name, status, params, folders[-1], None, reason)
 
 
-def trained_config_is(run_dir: str, config: Dict[str, Any]) -> bool:
-    """Whether the training in ``run_dir`` ran ``config``: every value ``config`` sets is in
-    the ``config.json`` robomimic wrote there (which adds its defaults), as its train.py
-    writes it."""
+def trained_config_is(run_dir: str, leaves: Dict[str, Any]) -> bool:
+    """Whether the training in ``run_dir`` ran the config whose :func:`flatten` is ``leaves``:
+    every value it sets is in the ``config.json`` robomimic wrote there (which adds its
+    defaults), as its train.py writes it."""
     trained, _ = _read_config(Path(run_dir) / "config.json")
     if trained is None:
         return False
     have = flatten(trained)
-    return all(key in have and _trained_as(key, value, have[key]) for key, value in flatten(config).items())
+    return all(key in have and _trained_as(key, value, have[key]) for key, value in leaves.items())
 
 
 def _trained_as(key: str, value: Any, trained: Any) -> bool:
@@ -356,12 +361,8 @@ def _profiles() -> List[Profile]:
     return _PROFILES
 
 
-def _log_tail_says_finished(run_dir: str) -> bool:
-    return log_verdict(os.path.join(run_dir, "logs", "log.txt")).finished
-
-
-def _unfinished_status(run_dir: str) -> Tuple[str, str]:
-    verdict = log_verdict(os.path.join(run_dir, "logs", "log.txt"))
+def _unfinished_status(verdict: LogVerdict) -> Tuple[str, str]:
+    """The status of a run whose newest folder's log (``verdict``) does not say it finished."""
     if not verdict.exists:
         return Status.UNKNOWN, "no logs/log.txt (terminal_output_to_txt=false?): whether it finished is unknown"
     if verdict.failed:
@@ -371,15 +372,23 @@ def _unfinished_status(run_dir: str) -> Tuple[str, str]:
 
 # --- output folders ---------------------------------------------------------------------
 
+def train_script_path(script: Optional[str]) -> Optional[str]:
+    """The train script a sweep's runs ran, as a path, resolved once per sweep: robomimic's own
+    (``launch.train_script=robomimic``, run.sh's bare ``train.py``, which runs from
+    robomimic/scripts, or a script not known) is the installed robomimic's ``train.py``, None if
+    there is none; any other is the path given."""
+    if script is None or script in (ROBOMIMIC, ROBOMIMIC_LINE_SCRIPT):
+        robomimic_train = installed_train_script()
+        return str(robomimic_train) if robomimic_train is not None else None
+    return script
+
+
 def output_root(config: Dict[str, Any], script: Optional[str], cwd: Optional[str]) -> Optional[Path]:
     """Where ``config``'s training wrote ``<name>/<timestamp>``, resolved as the training
-    resolved it: robomimic's train.py (run.sh's bare ``train.py`` is robomimic's, run from
-    robomimic/scripts) against its package folder, other scripts against ``cwd``, the folder
-    they trained in. None when that cannot be known: never this process's folder."""
+    resolved it: robomimic's train.py against its package folder, other scripts against
+    ``cwd``, the folder they trained in. ``script`` is :func:`train_script_path`'s (None:
+    unknown). None when that cannot be known: never this process's folder."""
     setting = output_dir_setting((config.get("train") or {}).get("output_dir"), config.get("algo_name"))
-    if script is None or script == ROBOMIMIC_LINE_SCRIPT:
-        robomimic_train = installed_train_script()
-        script = str(robomimic_train) if robomimic_train is not None else None
     if os.path.isabs(os.path.expanduser(setting)) or script is not None and is_robomimics_own(script):
         return resolve_output_root(setting, script or "", Path("/"))
     return None if cwd is None or script is None else resolve_output_root(setting, script, Path(cwd))
