@@ -47,17 +47,23 @@ def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
     path = Path(os.path.expanduser(output_dir))
     if path.is_absolute():
         return path
-    package = robomimic_package()
-    if package is not None and is_robomimics_own(train_script):
-        return Path(os.path.abspath(package.resolve() / path))
-    return Path(os.path.abspath(cwd / path))
+    package = _package_of(train_script)
+    return Path(os.path.abspath((package if package is not None else cwd) / path))
 
 
 def is_robomimics_own(train_script: str) -> bool:
     """Whether ``train_script`` is the installed robomimic's (which resolves a relative
     ``train.output_dir`` against its package folder, wherever it runs)."""
+    return _package_of(train_script) is not None
+
+
+def _package_of(train_script: str) -> Optional[Path]:
+    """The folder (resolved) of the installed robomimic package ``train_script`` is in, or None."""
     package = robomimic_package()
-    return package is not None and package.resolve() in Path(train_script).resolve().parents
+    if package is None:
+        return None
+    package = package.resolve()
+    return package if package in Path(train_script).resolve().parents else None
 
 
 def timestamp_folders(folder: Path) -> Tuple[str, ...]:
