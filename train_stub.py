@@ -62,8 +62,10 @@ import time
 import zlib
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
+from launcher.robomimic.resume import CHECKPOINT, ONLY_FOLDER
 from launcher.robomimic.schema import Schema
 from launcher.robomimic.tfevents import EventWriter
+from launcher.robomimic.versions import BASE_ARGS
 
 Config = Dict[str, Any]
 Metrics = Dict[str, float]
@@ -116,7 +118,7 @@ def load_config(args: argparse.Namespace, robomimic: Any) -> Config:
         config["train"]["data"] = robomimic.profile.trained_data(args.dataset)
     if args.name is not None:
         config["experiment"]["name"] = args.name
-    if getattr(args, "output", None) is not None:
+    if args.output is not None:
         config["train"]["output_dir"] = args.output
     if args.debug:
         config["experiment"].update(epoch_every_n_steps=3, validation_epoch_every_n_steps=3)
@@ -171,7 +173,7 @@ def exp_dirs(config: Config, resume: Optional[str], auto_remove: bool = False) -
         assert os.path.exists(base_output_dir), \
             "Resuming training run, but output dir {} does not exist".format(base_output_dir)
         subdir_lst = os.listdir(base_output_dir)
-        if resume == "only_folder":
+        if resume == ONLY_FOLDER:
             assert len(subdir_lst) == 1, \
                 "Found more than one subdir {} in output dir {}".format(subdir_lst, base_output_dir)
         time_str = sorted(subdir_lst)[-1]
@@ -624,7 +626,7 @@ class Latest:
     every epoch, the copy kept in case a run dies while writing the first; what ``--resume`` reads."""
 
     def __init__(self, run_dir: str) -> None:
-        self.path = os.path.join(run_dir, "last.pth")
+        self.path = os.path.join(run_dir, CHECKPOINT)
         self.backup = os.path.join(run_dir, "last_bak.pth")
 
     def save(self, config: Config, state: Dict[str, Any]) -> None:
@@ -738,8 +740,8 @@ def train(config: Config, profile: Any, args: argparse.Namespace) -> None:
     print("\n============= New Training Run with Config =============")
     print(json.dumps(config, indent=4))
     print("")
-    resume = profile.resume if getattr(args, "resume", False) else None
-    dirs = exp_dirs(config, resume, getattr(args, "auto_remove_exp", False))
+    resume = profile.resume if args.resume else None
+    dirs = exp_dirs(config, resume, args.auto_remove_exp)
     if config["experiment"]["logging"]["terminal_output_to_txt"]:
         sys.stdout = sys.stderr = Tee(os.path.join(dirs["logs"], "log.txt"))
     paths = dataset_paths(config, profile)
@@ -748,7 +750,8 @@ def train(config: Config, profile: Any, args: argparse.Namespace) -> None:
     envs = rollout_envs(config, profile, paths[0]) if config["experiment"]["rollout"]["enabled"] else []
     logger = DataLogger(dirs["logs"], config["experiment"]["logging"]["log_tb"])
     check_splits(config)
-    state = Latest(dirs["run"]).load() if resume else None
+    latest = Latest(dirs["run"])
+    state = latest.load() if resume else None
     with open(os.path.join(dirs["run"], "config.json"), "w") as f:
         json.dump(config, f, indent=4)
     trainer, saver = Trainer(config), Saver(config, dirs["models"], envs)
@@ -758,11 +761,10 @@ def train(config: Config, profile: Any, args: argparse.Namespace) -> None:
         print("*" * 50)
         print("resuming training from epoch {}".format(start))
         print("*" * 50)
-    latest = Latest(dirs["run"]) if profile.last_checkpoint else None
-    eval_only = getattr(args, "eval_only", False)
+    saves_latest = latest if profile.last_checkpoint else None
     try:
         for epoch in range(start, config["train"]["num_epochs"] + 1):
-            run_epoch(trainer, logger, saver, envs, epoch, latest, learns=epoch > 0 and not eval_only)
+            run_epoch(trainer, logger, saver, envs, epoch, saves_latest, learns=epoch > 0 and not args.eval_only)
     finally:
         logger.close()
 
@@ -775,9 +777,20 @@ def selected_robomimic() -> Any:
     return from_environment()
 
 
-# The options of some robomimics' train.py: (flag, argparse dest).
-OPTIONAL_FLAGS = (("--resume", "resume"), ("--output", "output"), ("--auto-remove-exp", "auto_remove_exp"),
-                  ("--eval_only", "eval_only"))
+# robomimic's train.py options, all of them, as their argparse declares them: (flag, keywords).
+# Every train.py takes versions.BASE_ARGS; the others only some, and the stub refuses those
+# that the selected robomimic's train.py lacks (refuse_options).
+OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
+    ("--config", dict(type=str, default=None)),
+    ("--algo", dict(type=str)),
+    ("--name", dict(type=str, default=None)),
+    ("--dataset", dict(type=str, default=None)),
+    ("--debug", dict(action="store_true")),
+    ("--resume", dict(action="store_true", help="0.5, master, dexmimicgen: continue the run")),
+    ("--output", dict(type=str, default=None, help="dexmimicgen: train.output_dir")),
+    ("--auto-remove-exp", dict(action="store_true", help="dexmimicgen: replace an earlier run unasked")),
+    ("--eval_only", dict(action="store_true", help="robocasa: no training, only rollouts")),
+)
 
 
 class UsageError(Exception):
@@ -785,8 +798,9 @@ class UsageError(Exception):
 
 
 def refuse_options(args: argparse.Namespace, train_args: Tuple[str, ...]) -> None:
-    given = [flag for flag, dest in OPTIONAL_FLAGS if getattr(args, dest, None) not in (None, False)]
-    unknown = [flag for flag in given if flag not in train_args]
+    """The options given that only some robomimics take and this one's train.py lacks, refused."""
+    unknown = [flag for flag, _ in OPTIONS if flag not in BASE_ARGS and flag not in train_args
+               and getattr(args, flag[2:].replace("-", "_")) not in (None, False)]  # argparse's dest
     if unknown:
         raise UsageError(f"unrecognized arguments: {' '.join(unknown)}")
 
@@ -819,15 +833,8 @@ def main(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     """robomimic's train.py options, all of them; those the selected robomimic lacks are refused."""
     parser = argparse.ArgumentParser(description="stand-in for robomimic's train.py")
-    parser.add_argument("--config", type=str, default=None)
-    parser.add_argument("--algo", type=str)
-    parser.add_argument("--name", type=str, default=None)
-    parser.add_argument("--dataset", type=str, default=None)
-    parser.add_argument("--debug", action="store_true")
-    parser.add_argument("--resume", action="store_true", help="0.5, master, dexmimicgen: continue the run")
-    parser.add_argument("--output", type=str, default=None, help="dexmimicgen: train.output_dir")
-    parser.add_argument("--auto-remove-exp", action="store_true", help="dexmimicgen: replace an earlier run unasked")
-    parser.add_argument("--eval_only", action="store_true", help="robocasa: no training, only rollouts")
+    for flag, keywords in OPTIONS:
+        parser.add_argument(flag, **keywords)
     return parser
 
 

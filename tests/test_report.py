@@ -8,7 +8,6 @@ and ``json`` (log.txt, the sweep's stdout copy) or with ``tfevents.read_logdir``
 robomimic's TensorBoard tags, and from ``statistics`` for means and deviations; never
 from the code under test.
 """
-import argparse
 import contextlib
 import csv
 import io
@@ -59,7 +58,7 @@ def train(config: Dict[str, Any], folder: Path) -> Tuple[Optional[Path], str]:
     path.write_text(json.dumps(config))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        train_stub.main(argparse.Namespace(config=str(path), algo=None, name=None, dataset=None, debug=False))
+        train_stub.main(train_stub.parser().parse_args(["--config", str(path)]))
     runs = sorted((Path(config["train"]["output_dir"]) / config["experiment"]["name"]).iterdir())
     return (runs[-1] if runs else None), out.getvalue()
 

@@ -6,7 +6,6 @@ code is installed without torch), and the metric names, TensorBoard tags and
 checkpoint names observed in real robomimic 0.3.0 runs on the demo dataset
 (``tests/integration`` checks those against real training where torch is installed).
 """
-import argparse
 import contextlib
 import io
 import json
@@ -42,8 +41,7 @@ def write(tmp_path: Path, config: Dict[str, Any], name: str = "c.json", data: Op
 
 def stub_in_process(tmp_path: Path, config: Dict[str, Any], name: str = "c.json") -> int:
     """``python train_stub.py --config ...``, in this process: its exit code."""
-    args = argparse.Namespace(config=str(write(tmp_path, config, name)), algo=None, name=None, dataset=None,
-                              debug=False)
+    args = train_stub.parser().parse_args(["--config", str(write(tmp_path, config, name))])
     with contextlib.redirect_stdout(io.StringIO()):
         return train_stub.main(args)
 
@@ -98,7 +96,7 @@ CASES = {
 def test_accepts_exactly_what_robomimic_accepts(tmp_path, config, capsys):
     accepted_by_robomimic = robomimic_accepts(json.loads(json.dumps(config)))
     config = {**config, "train": {"num_epochs": 1}}
-    args = argparse.Namespace(config=str(write(tmp_path, config)), algo=None, name=None, dataset=None, debug=False)
+    args = train_stub.parser().parse_args(["--config", str(write(tmp_path, config))])
     code = train_stub.main(args)
     out = capsys.readouterr().out
     assert (code == 0) == accepted_by_robomimic, out

@@ -466,7 +466,6 @@ def bench_report(work: Path, runs: int = 1000) -> Dict[str, float]:
 def _report_sweep(folder: Path, runs: int) -> Path:
     """A run-mode sweep dir (manifest.jsonl) whose runs are train_stub.py's output: a few
     distinct trainings, each copied to many run folders under their own names."""
-    import argparse
     import contextlib
     import io
 
@@ -488,7 +487,7 @@ def _report_sweep(folder: Path, runs: int) -> Path:
         path = folder / f"distinct_{i}.json"
         path.write_text(json.dumps(config))
         with contextlib.redirect_stdout(io.StringIO()):
-            train_stub.main(argparse.Namespace(config=str(path), algo=None, name=None, dataset=None, debug=False))
+            train_stub.main(train_stub.parser().parse_args(["--config", str(path)]))
         (run_dir,) = (folder / "distinct" / f"distinct_{i}").iterdir()
         distinct.append(run_dir)
     sweep_dir = folder / "sd"
