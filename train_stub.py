@@ -97,7 +97,7 @@ def check_keys(schema: Schema, ext: Dict[str, Any], source: str, defaults: Any =
         path = f"{prefix}{key}"
         schema.check_key(path, source)
         default = defaults.get(key) if isinstance(defaults, dict) else None
-        if isinstance(default, dict) and isinstance(value, dict) and path not in schema.plain_dicts:
+        if isinstance(default, dict) and isinstance(value, dict):  # check_key takes any key in a plain dict
             check_keys(schema, value, source, default, path + ".")
 
 

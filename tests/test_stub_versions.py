@@ -83,6 +83,17 @@ def test_train_data_as_that_train_py_reads_it(tmp_path, robomimic, data, saved):
     assert written == (data if saved is None else saved)
 
 
+def test_new_keys_at_any_depth_of_a_plain_dict_are_taken(tmp_path):
+    """master's train.action_config is a plain dict: Config.update takes any key in it and
+    dict.update's it one level deep (robomimic/config/config.py, update)."""
+    action_config = {"actions": {"format": "rot_6d", "new_setting": {"deeper": 1}},
+                     "new_gripper": {"normalization": None}}
+    proc = train(tmp_path, "master", config(data=str(DEMO), action_config=action_config))
+    assert proc.returncode == 0, proc.stdout
+    written = json.loads((run_dir_of(tmp_path, "v") / "config.json").read_text())["train"]["action_config"]
+    assert written == action_config
+
+
 # -- what each writes ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("robomimic, last", [("0.3.0", False), ("0.5.0", True), ("master", True),
