@@ -9,8 +9,10 @@ import pytest
 from launcher.core.errors import SweepError
 from launcher.modes import write_script
 from launcher.request.planning import make_plan
+from launcher.robomimic.paths import resolve_output_root
 from launcher.robomimic.train_command import robomimic_train_script, train_command
-from tests.helpers import REPO, make_request
+from tests.helpers import REPO, make_request, manifest_rows, run_mode_in_process
+from tests.test_versions import make_fork
 
 SEEDS = [{"key": "train.seed", "name": "seed", "group": 0, "values": [1, 2]}]
 
@@ -91,3 +93,44 @@ def test_run_mode_refuses_an_interpreter_that_does_not_run(tmp_path):
     for python, fragment in cases.items():
         with pytest.raises(SweepError, match=re.escape(f"launch.python: {python} {fragment}")):
             train_command("stub", python, (), tmp_path, run_mode=True)
+
+
+# robomimic's train.py in miniature: the run folder where its get_exp_dir puts it.
+PACKAGE_RELATIVE_TRAIN = """
+import argparse, json, os, time
+import robomimic
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--config")
+config = json.load(open(parser.parse_args().config))
+base = os.path.expanduser(config["train"]["output_dir"])
+if not os.path.isabs(base):
+    base = os.path.join(robomimic.__path__[0], base)  # relative paths are specified relative to robomimic
+folder = os.path.join(base, config["experiment"]["name"], time.strftime("%Y%m%d%H%M%S"))
+os.makedirs(os.path.join(folder, "logs"))
+with open(os.path.join(folder, "logs", "log.txt"), "w") as f:
+    f.write("finished run successfully!\\n")
+"""
+
+
+def test_a_relative_output_dir_is_in_the_package_of_launch_pythons_robomimic(tmp_path, monkeypatch):
+    """launch.train_script=robomimic is the train.py of the robomimic launch.python imports, not
+    necessarily this interpreter's: a relative train.output_dir is in that package, where its
+    train.py writes, so run mode records the runs' folders and finds its done markers again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    python = str(make_fork(tmp_path / "fork"))
+    package = tmp_path / "fork" / "robomimic"
+    (package / "scripts").mkdir()
+    (package / "scripts" / "train.py").write_text(PACKAGE_RELATIVE_TRAIN)
+    (tmp_path / "data.hdf5").write_bytes(b"x")
+    request = make_request(tmp_path, params=SEEDS, mode="run", python=python, train_script="robomimic",
+                           report=False, fixed={"train.data": str(tmp_path / "data.hdf5"), "train.output_dir": "out"})
+    assert request.robomimic.folder == str(package)
+    script = request.options.train_command(tmp_path, run_mode=True, robomimic=request.robomimic).script
+    assert resolve_output_root("out", script, tmp_path) == package / "out"
+    run_mode_in_process(request, tmp_path / "sd")
+    rows = manifest_rows(tmp_path / "sd")
+    assert [r["status"] for r in rows] == ["succeeded"] * 2
+    assert [Path(r["output_dir"]).parent for r in rows] == [package / "out" / f"test_seed_{s}" for s in (1, 2)]
+    assert "Skipping 2 of 2 runs that already finished" in run_mode_in_process(request, tmp_path / "sd")
+    assert not (tmp_path / "out").exists()

@@ -52,18 +52,27 @@ def resolve_output_root(output_dir: str, train_script: str, cwd: Path) -> Path:
 
 
 def is_robomimics_own(train_script: str) -> bool:
-    """Whether ``train_script`` is the installed robomimic's (which resolves a relative
+    """Whether ``train_script`` is a robomimic's (which resolves a relative
     ``train.output_dir`` against its package folder, wherever it runs)."""
     return _package_of(train_script) is not None
 
 
 def _package_of(train_script: str) -> Optional[Path]:
-    """The folder (resolved) of the installed robomimic package ``train_script`` is in, or None."""
+    """The robomimic package folder ``train_script`` is in (resolved), or None.
+
+    ``<package>/scripts/<script>`` of any robomimic package: ``launch.train_script=robomimic``
+    is the ``scripts/train.py`` of the robomimic the sweep is checked against, which is
+    ``launch.python``'s and may not be this interpreter's; its ``train.py`` imports that
+    package and resolves against it. Else any file in the package this interpreter imports."""
+    script = Path(train_script).resolve()
+    folder = script.parent.parent
+    if script.parent.name == "scripts" and folder.name == "robomimic" and (folder / "__init__.py").is_file():
+        return folder
     package = robomimic_package()
     if package is None:
         return None
     package = package.resolve()
-    return package if package in Path(train_script).resolve().parents else None
+    return package if package in script.parents else None
 
 
 def timestamp_folders(folder: Path) -> Tuple[str, ...]:
