@@ -7,6 +7,7 @@ log.txt with the independent regex reader of tests/test_report.py.
 """
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -227,3 +228,15 @@ def test_a_run_without_log_txt_is_read_from_tensorboard_but_not_called_finished(
     table = rows(sweep)
     assert [(r["status"], r["epochs"]) for r in table] == [("unknown", "6"), ("unknown", "6")]
     assert table[0]["reason"].startswith("no logs/log.txt")
+
+
+def test_the_hparams_command_is_one_code_span_whatever_the_folder_holds(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard")
+    import markdown
+
+    sweep = tmp_path / "sweep `one`"
+    write_sweep(sweep, [script_config("h_seed_1", 1e-3, 1, tmp_path / "trained")], made_in=tmp_path)
+    report_rows(sweep, monkeypatch, tmp_path)
+    (line,) = [line for line in (sweep / "results.md").read_text().splitlines() if line.startswith("HParams: ")]
+    code = re.search(r"<code>(.*)</code>", markdown.markdown(line)).group(1)
+    assert code == f"tensorboard --logdir {sweep}/tensorboard"

@@ -146,7 +146,8 @@ def markdown(report: Report) -> str:
         lines += ["", "## Plots", ""]
         lines += [f"![{name[:-4]}](plots/{name})" for name in report.plots]
     if report.board:
-        lines += ["", f"HParams: `tensorboard --logdir {report.folder / 'tensorboard'}`", ""]
+        command = f"tensorboard --logdir {report.folder / 'tensorboard'}"
+        lines += ["", f"HParams: {tables.md_code(command)}", ""]
     else:
         lines += ["", f"HParams: not written (tensorboard is not installed): `{tensorboard.INSTALL_HINT}`, "
                       "then run the report again.", ""]
