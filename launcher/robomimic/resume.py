@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 RESUME_FLAG = "--resume"
 ONLY_FOLDER, LATEST_FOLDER = "only_folder", "latest_folder"
 CHECKPOINT = "last.pth"
-_DECLARES = re.compile(r"add_argument\(\s*[\"']--resume[\"']")
 _PICKS_NEWEST = re.compile(r"sorted\(os\.listdir\([^)]*\)\)\[-1\]")
 
 
@@ -41,7 +40,9 @@ def resume_rule(train_script: str, robomimic: Optional["Robomimic"] = None) -> O
         text = Path(train_script).read_text(errors="replace")
     except OSError:
         return None
-    if not _DECLARES.search(text):
+    from launcher.robomimic.versions import train_args
+
+    if RESUME_FLAG not in train_args(text):
         return None
     return LATEST_FOLDER if _PICKS_NEWEST.search(text) else ONLY_FOLDER
 
@@ -67,6 +68,8 @@ def resume_folder(run_folder: Path, rule: Optional[str], since: float) -> Option
 
 
 def _folder_time(name: str) -> float:
+    # Not paths.folder_time (time.mktime): in the hour a DST change repeats, this reads the
+    # earlier of the two times, so a folder that may predate the run is never resumed in.
     try:
         return datetime.datetime.strptime(name, "%Y%m%d%H%M%S").timestamp()
     except ValueError:
