@@ -172,5 +172,6 @@ def _write_cached(path: Path, document: Dict[str, Any]) -> None:
 
 
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no message)"
+    from launcher.robomimic.logs import last_line  # only on these error paths
+
+    return last_line(text) or "(no message)"

@@ -136,5 +136,7 @@ def check_python(python: str) -> None:
     except (OSError, subprocess.SubprocessError) as e:
         raise SweepError(f"launch.python: {python} cannot run: {getattr(e, 'strerror', None) or e}") from None
     if probe.returncode != 0:
-        last = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
+        from launcher.robomimic.logs import last_line
+
+        last = last_line(probe.stderr) or f"exit code {probe.returncode}"
         raise SweepError(f"launch.python: {python} cannot run Python (`{python} -c pass`: {last})")
