@@ -179,12 +179,12 @@ class ConfigGenerator:
         return plan
 
     def _options(self) -> LaunchOptions:
-        return LaunchOptions(
-            mode="script", config_dir=Path(os.path.abspath(self.config_dir())),
-            script_file=Path(os.path.abspath(self.script_file)), train_script="train.py", python=None,
-            extra_args=(), wandb_proj_name=None,
-            overwrite=True,  # robomimic rewrites its files in place; so do we, whole or not at all
-        )
+        # Absolute already (so that no ~ is expanded: robomimic does not expand script_file).
+        return LaunchOptions.from_mapping({
+            "mode": "script", "config_dir": os.path.abspath(self.config_dir()),
+            "script_file": os.path.abspath(self.script_file), "train_script": "train.py",
+            "overwrite": True,  # robomimic rewrites its files in place; so do we, whole or not at all
+        }, Path(os.getcwd()))
 
     # -- writing ------------------------------------------------------------------------
 

@@ -86,7 +86,8 @@ def launch_help() -> str:
 
 @dataclass(frozen=True)
 class LaunchOptions:
-    """The ``launch`` section of the app config, checked; paths absolute."""
+    """The ``launch`` section of the app config, checked; paths absolute. Built by
+    :meth:`from_mapping` only: an unset field's default is LaunchConf's."""
 
     mode: str
     config_dir: Path
@@ -96,16 +97,16 @@ class LaunchOptions:
     extra_args: Tuple[str, ...]
     # None: the sweep file's, else the robomimic generator's default; False: not written; a name.
     wandb_proj_name: Any
-    overwrite: bool = False
-    rerun: bool = False
-    report: bool = True
-    timeout_min: Optional[float] = None
-    gpus: Any = None  # None, "auto" or a tuple of device ids
-    runs_per_gpu: int = 1
-    robomimic: str = "auto"  # launch.robomimic as given; launcher.robomimic.versions resolves it
-    detach: bool = False
-    resume: Any = "auto"  # "auto", True or False
-    max_requeues: int = DEFAULT_MAX_REQUEUES
+    overwrite: bool
+    rerun: bool
+    report: bool
+    timeout_min: Optional[float]
+    gpus: Any  # None, "auto" or a tuple of device ids
+    runs_per_gpu: int
+    robomimic: str  # launch.robomimic as given; launcher.robomimic.versions resolves it
+    detach: bool
+    resume: Any  # "auto", True or False
+    max_requeues: int
 
     @staticmethod
     def from_mapping(launch: Dict[str, Any], cwd: Path) -> "LaunchOptions":
