@@ -20,7 +20,7 @@ from launcher.core.plan import SweepPlan
 from launcher.request.hydra_config import SweepRequest
 from launcher.request.overrides import FixedOverride
 from launcher.request.sweep_file import UNSET, SweepFile, read_sweep_file
-from launcher.robomimic.schema import Schema
+from launcher.robomimic.schema import DATA_KEY, Schema
 from launcher.robomimic.versions import GeneratorRule, Robomimic
 
 
@@ -107,19 +107,19 @@ def wandb_proj_name(option: Any, sweep: SweepFile, generator: GeneratorRule) -> 
     return generator.wandb_proj_name
 
 
-DATASET_KEYS = ("train.data", "train.hdf5_cache_mode")
+CACHE_MODE_KEY = "train.hdf5_cache_mode"
 
 
 def check_dataset_caching(plan: SweepPlan, schema: Schema) -> None:
     """Several datasets with ``train.hdf5_cache_mode="all"`` fail in robomimic's train.py;
     checked on the base, or on every run when the sweep varies either key."""
-    default_mode = schema.defaults["train"].get("hdf5_cache_mode")
-    if not any(plan.varies(key) for key in DATASET_KEYS):
-        data, mode = get_value(plan.base, DATASET_KEYS[0]), get_value(plan.base, DATASET_KEYS[1], default_mode)
-        schema.check_datasets_cache(data, mode, "train.data")
+    default_mode = get_value(schema.defaults, CACHE_MODE_KEY)
+    if not plan.varies(DATA_KEY) and not plan.varies(CACHE_MODE_KEY):
+        data, mode = get_value(plan.base, DATA_KEY), get_value(plan.base, CACHE_MODE_KEY, default_mode)
+        schema.check_datasets_cache(data, mode, DATA_KEY)
         return
     for name, choice in plan.runs():
-        data, mode = plan.value(choice, DATASET_KEYS[0]), plan.value(choice, DATASET_KEYS[1], default_mode)
+        data, mode = plan.value(choice, DATA_KEY), plan.value(choice, CACHE_MODE_KEY, default_mode)
         schema.check_datasets_cache(data, mode, f"run {name}")
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from launcher.core.errors import SweepError
-from launcher.core.keys import has_key, normalize_key
+from launcher.core.keys import get_value, has_key, normalize_key
 from launcher.robomimic import schema_file
 from launcher.robomimic.schema import Schema
 
@@ -119,7 +119,7 @@ def family_of(algorithms: schema_file.Algorithms) -> str:
         return "dexmimicgen"
     if has_key(bc, "train.normalize_weights_by_ds_size"):
         diffusion = algorithms.get("diffusion_policy", {}).get("defaults", {})
-        return "master" if diffusion.get("train", {}).get("seq_length") == 16 else "0.5.0"
+        return "master" if get_value(diffusion, "train.seq_length") == 16 else "0.5.0"
     return "0.3.0"
 
 
