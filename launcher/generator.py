@@ -359,7 +359,8 @@ def _without_numpy(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """``value`` with tuples as lists, as robomimic's JSON has them, and no numpy."""
-    value = _without_numpy(value)
+    if _is_numpy(value):
+        return _plain(value.tolist())
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

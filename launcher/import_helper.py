@@ -259,9 +259,11 @@ def summary(helper: str, generated: Generated, out: str, command: str) -> List[s
     ]
     if generated.extra_flags == "":
         lines.append("  (an empty extra_flags only adds a space at the end of robomimic's lines; left out)")
-    elif generated.extra_flags and _quoted_words(generated.extra_flags) != generated.extra_flags:
-        lines.append(f"  (the app passes extra_flags as quoted words: {_quoted_words(generated.extra_flags)}; "
-                     "robocasa's script let the shell read them)")
+    elif generated.extra_flags:
+        quoted = _quoted_words(generated.extra_flags)
+        if quoted != generated.extra_flags:
+            lines.append(f"  (the app passes extra_flags as quoted words: {quoted}; "
+                         "robocasa's script let the shell read them)")
     lines += [f"Run it from {os.getcwd()} with:", f"  {command}"]
     return lines
 
@@ -321,10 +323,11 @@ def parse_args(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
     """(helper, its args, --out, --overwrite). Our options go before the helper; the old form, with
     them at the end of the command line, still works and gets a note on stderr."""
     args = _parser().parse_args(argv)
-    if args.out is None and _has_trailing_out(args.helper_args):
-        helper, helper_args, out, overwrite = _trailing_options([args.helper, *args.helper_args])
+    trailing = _trailing_options(args.helper_args) if args.out is None else None
+    if trailing is not None:
+        helper_args, out, overwrite = trailing
         print(DEPRECATED_FORM, file=sys.stderr)
-        return helper, helper_args, out, overwrite or args.overwrite
+        return args.helper, helper_args, out, overwrite or args.overwrite
     out = args.out if args.out is not None else default_out(args.helper)
     return args.helper, list(args.helper_args), out, args.overwrite
 
@@ -334,15 +337,11 @@ def default_out(helper: str) -> str:
     return os.path.join("sweeps", "sweep", f"{Path(helper).stem}.yaml")
 
 
-def _has_trailing_out(args: Sequence[str]) -> bool:
-    tail = [a for a in args[-3:] if a != "--overwrite"]
-    return any(a == "--out" or a.startswith("--out=") for a in tail[-2:])
-
-
-def _trailing_options(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
+def _trailing_options(helper_args: Sequence[str]) -> Optional[Tuple[List[str], str, bool]]:
     """The deprecated form: ``--out PATH`` (or ``--out=PATH``) and ``--overwrite`` at the end of
-    the command line are ours, the rest the helper's."""
-    args, out, overwrite = list(argv), None, False
+    the command line are ours, the rest the helper's: (its args, --out, --overwrite), or None if
+    the command line does not end with an --out."""
+    args, out, overwrite = list(helper_args), None, False
     while args:
         if args[-1] == "--overwrite" and not overwrite:
             overwrite = True
@@ -356,8 +355,7 @@ def _trailing_options(argv: Sequence[str]) -> Tuple[str, List[str], str, bool]:
             break
     if out is None and args and args[-1] == "--out":
         raise SweepError("--out needs a path: --out DIR/sweep/NAME.yaml")
-    assert out is not None and args  # _has_trailing_out said so; argparse required the helper
-    return args[0], args[1:], out, overwrite
+    return None if out is None else (args, out, overwrite)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

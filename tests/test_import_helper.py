@@ -21,7 +21,15 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from launcher.core.errors import SweepError
-from launcher.import_helper import DEPRECATED_FORM, HYPERPARAM_UTILS, hydra_value, import_helper, main, parse_args, run_helper
+from launcher.import_helper import (
+    DEPRECATED_FORM,
+    HYPERPARAM_UTILS,
+    hydra_value,
+    import_helper,
+    main,
+    parse_args,
+    run_helper,
+)
 from tests.helpers import REPO
 from tools.generator_oracles import make_base
 
@@ -259,6 +267,10 @@ def test_an_existing_sweep_file_is_replaced_only_when_asked(tmp_path, monkeypatc
                  ("h.py", ["--out", "x", "-v"], "d/sweep/n.yaml", True), id="after-the-helper-all-is-the-helpers"),
     pytest.param(["h.py", "--config", "b.json"], ("h.py", ["--config", "b.json"], "sweeps/sweep/h.yaml", False),
                  id="default-out-named-after-the-helper"),
+    pytest.param(["h.py", "--out=x", "-v"], ("h.py", ["--out=x", "-v"], "sweeps/sweep/h.yaml", False),
+                 id="an-out-not-at-the-end-is-the-helpers"),
+    pytest.param(["h.py", "--out", "--overwrite", "-v"], ("h.py", ["--out", "--overwrite", "-v"],
+                                                          "sweeps/sweep/h.yaml", False), id="so-with-overwrite-after-it"),
 ])
 def test_our_options_come_before_the_helper(argv, expected, capsys):
     assert parse_args(argv) == expected
