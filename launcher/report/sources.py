@@ -15,6 +15,7 @@ Why: a report must work on both kinds of sweep folder, and on sweeps still runni
 Swept keys that hold one value in every run are kept apart (``Sweep.constants``): they
 say nothing about which run won, and would only widen every table.
 """
+import functools
 import glob
 import json
 import os
@@ -35,6 +36,7 @@ from launcher.robomimic.paths import (
     resolve_output_root,
     timestamp_folders,
 )
+from launcher.robomimic.schema import DATA_KEY
 from launcher.robomimic.train_command import ROBOMIMIC, ROBOMIMIC_LINE_SCRIPT
 from launcher.robomimic.versions import BUNDLED, Profile, bundled
 
@@ -42,7 +44,6 @@ MANIFEST = "manifest.jsonl"
 CONFIGS = "configs"
 SCRIPT = "run.sh"
 SEED_KEY = "train.seed"
-DATA_KEY = "train.data"
 _IGNORED_LEAVES = ("experiment.name",)
 
 
@@ -351,14 +352,10 @@ def _trained_as(key: str, value: Any, trained: Any) -> bool:
     return key == DATA_KEY and any(trained == profile.trained_data(value) for profile in _profiles())
 
 
-_PROFILES: List[Profile] = []
-
-
-def _profiles() -> List[Profile]:
+@functools.lru_cache(maxsize=None)
+def _profiles() -> Tuple[Profile, ...]:
     """The bundled robomimics' profiles: every family's train.py semantics, read once."""
-    if not _PROFILES:
-        _PROFILES.extend(bundled(name).profile for name in BUNDLED)
-    return _PROFILES
+    return tuple(bundled(name).profile for name in BUNDLED)
 
 
 def _unfinished_status(verdict: LogVerdict) -> Tuple[str, str]:
